@@ -1,0 +1,46 @@
+# plat — see README.md. `make test` is what CI runs.
+SHELL := bash
+GO ?= go
+TOOLS_BIN := $(or $(PLAT_TOOLS_DIR),$(HOME)/.cache/plat-tools)/bin
+export PATH := $(TOOLS_BIN):$(PATH)
+
+.PHONY: all build demo tools test check unit bench bench-smoke fuzz clean
+
+all: build
+
+build:
+	$(GO) build -o bin/plat ./cmd/plat
+
+## demo: render the example stacks with the embedded catalog (no external services).
+demo: build
+	./bin/plat render -f examples/*/platform.yaml -o out
+	@echo "rendered into ./out"
+
+## tools: build or install every real tool the tests drive (cached outside the tree).
+tools:
+	bash scripts/tools.sh test
+
+## check: static checks.
+check: tools
+	$(GO) vet ./...
+	staticcheck ./...
+	$(GO) mod tidy -diff
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
+
+## test: everything CI runs: tools, static checks, and every test with the race detector.
+test: tools check
+	$(GO) test -race -timeout 45m ./...
+	$(MAKE) bench-smoke
+
+## unit: the tests alone, without installing tools first.
+unit:
+	$(GO) test ./...
+
+bench:
+	bash scripts/bench.sh
+
+bench-smoke:
+	bash scripts/bench.sh --smoke
+
+clean:
+	rm -rf bin out

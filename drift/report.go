@@ -1,0 +1,105 @@
+// Package drift compares live infrastructure with what a stack declares and reports
+// every changed attribute. Terraform/OpenTofu stacks are checked with a refresh-only
+// plan; Crossplane stacks against the live objects of a Kubernetes cluster. Both
+// produce the same Report.
+package drift
+
+import "time"
+
+// SchemaVersion identifies the JSON report format. Bump it on any incompatible change.
+const SchemaVersion = "plat.dev/drift-report/v1"
+
+// Status is the outcome of checking one stack.
+type Status string
+
+// Stack statuses.
+const (
+	StatusClean   Status = "clean"   // live matches declared
+	StatusDrifted Status = "drifted" // at least one resource differs
+	StatusError   Status = "error"   // the stack could not be checked
+)
+
+// Kind says how a stack is checked.
+type Kind string
+
+// Stack kinds.
+const (
+	KindTerraform  Kind = "terraform"
+	KindCrossplane Kind = "crossplane"
+)
+
+// Action says how a resource drifted.
+type Action string
+
+// Resource drift actions.
+const (
+	ActionChanged Action = "changed" // attributes differ; see Changes
+	ActionDeleted Action = "deleted" // declared, but gone from the live side
+)
+
+// Report is the result of one drift pass over one or more stacks.
+type Report struct {
+	SchemaVersion string        `json:"schemaVersion"`
+	StartedAt     time.Time     `json:"startedAt"`
+	DurationMS    int64         `json:"durationMs"`
+	Summary       Summary       `json:"summary"`
+	Stacks        []StackReport `json:"stacks"`
+}
+
+// Summary counts stacks by status and drifted resources overall.
+type Summary struct {
+	Stacks           int `json:"stacks"`
+	Clean            int `json:"clean"`
+	Drifted          int `json:"drifted"`
+	Errors           int `json:"errors"`
+	DriftedResources int `json:"driftedResources"`
+}
+
+// StackReport is the result for one stack directory.
+type StackReport struct {
+	// Dir is the stack directory as given by the user.
+	Dir        string          `json:"dir"`
+	Kind       Kind            `json:"kind"`
+	Status     Status          `json:"status"`
+	Resources  []ResourceDrift `json:"resources,omitempty"`
+	Error      string          `json:"error,omitempty"`
+	DurationMS int64           `json:"durationMs"`
+}
+
+// ResourceDrift is one drifted resource.
+type ResourceDrift struct {
+	// Address is the Terraform resource address (module.db.aws_db_instance.this)
+	// or, for Kubernetes objects, apiVersion/Kind/namespace/name.
+	Address string `json:"address"`
+	// Type is the Terraform resource type or the Kubernetes Kind.
+	Type    string            `json:"type"`
+	Action  Action            `json:"action"`
+	Changes []AttributeChange `json:"changes,omitempty"`
+	// Conditions are a managed resource's Synced/Ready conditions, when present.
+	Conditions []Condition `json:"conditions,omitempty"`
+}
+
+// AttributeChange is one leaf attribute whose live value differs from the declared one.
+type AttributeChange struct {
+	// Path is the attribute path, dot-separated with [i] for list indexes
+	// (tags.team, rule[0].apply_server_side_encryption_by_default.sse_algorithm,
+	// spec.forProvider.region).
+	Path string `json:"path"`
+	// Declared and Live are JSON values; both are "(sensitive)" when either side is
+	// marked sensitive. A nil Live means the attribute is gone.
+	Declared any `json:"declared"`
+	Live     any `json:"live"`
+	// Sensitive is true when the values were masked.
+	Sensitive bool `json:"sensitive,omitempty"`
+}
+
+// Condition is a Kubernetes status condition (Synced, Ready).
+type Condition struct {
+	Type    string `json:"type"`
+	Status  string `json:"status"`
+	Reason  string `json:"reason,omitempty"`
+	Message string `json:"message,omitempty"`
+}
+
+// Masked replaces sensitive values in every report format.
+const Masked = "(sensitive)"

@@ -1,0 +1,126 @@
+// Package cli builds plat's command tree. Every call to New builds a fresh tree, so
+// tests (and testscript) can run commands repeatedly in one process.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes shared by every command (see docs/product.md).
+const (
+	ExitOK    = 0
+	ExitFail  = 1 // validation or guardrail errors, refused uploads, drift errors
+	ExitUsage = 2 // usage or I/O errors (and "drift found" for plat drift check)
+)
+
+// Env is what commands read from and write to; tests substitute their own.
+type Env struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	// Getenv reads an environment variable.
+	Getenv func(string) string
+	// Log is where long-running commands write structured logs.
+	Log *slog.Logger
+}
+
+// ExitError carries a process exit code out of a command. When Err is nil the
+// command has already told the user what went wrong.
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("exit status %d", e.Code)
+	}
+	return e.Err.Error()
+}
+
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// exit returns an error that makes plat exit with code, printing err if non-nil.
+func exit(code int, err error) error { return &ExitError{Code: code, Err: err} }
+
+// usageErr marks err as a usage error (exit 2).
+func usageErr(err error) error { return exit(ExitUsage, err) }
+
+// Main runs plat with the process's arguments and returns its exit code.
+func Main() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	env := &Env{
+		Stdin:  os.Stdin,
+		Stdout: os.Stdout,
+		Stderr: os.Stderr,
+		Getenv: os.Getenv,
+		Log:    slog.New(slog.NewTextHandler(os.Stderr, nil)),
+	}
+	return Run(ctx, env, os.Args[1:])
+}
+
+// Run executes one plat command line and returns its exit code.
+func Run(ctx context.Context, env *Env, args []string) int {
+	root := New(env)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		if ee.Err != nil {
+			fmt.Fprintf(env.Stderr, "plat: %v\n", ee.Err)
+		}
+		return ee.Code
+	}
+	// Anything cobra reports itself (unknown command or flag, bad arguments) is usage.
+	fmt.Fprintf(env.Stderr, "plat: %v\n", err)
+	fmt.Fprintln(env.Stderr, "Run 'plat --help' for usage.")
+	return ExitUsage
+}
+
+// New builds plat's command tree.
+func New(env *Env) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "plat",
+		Short:         "Golden-path compiler, module registry and drift detector for platform teams",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(env.Stdin)
+	root.SetOut(env.Stdout)
+	root.SetErr(env.Stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr(err) })
+	root.AddCommand(
+		newRenderCmd(env),
+		newValidateCmd(env),
+		newCatalogCmd(env),
+		newSchemaCmd(env),
+		newRegistryCmd(env),
+		newModuleCmd(env),
+		newDriftCmd(env),
+	)
+	return root
+}
+
+// notImplemented is a placeholder for a command whose implementation has not landed.
+func notImplemented(use, short string) *cobra.Command {
+	return &cobra.Command{
+		Use:   use,
+		Short: short,
+		RunE: func(*cobra.Command, []string) error {
+			return usageErr(fmt.Errorf("%s: not implemented yet", use))
+		},
+	}
+}

@@ -1,0 +1,139 @@
+// Package testtools finds (and, the first time, builds) the real tools that plat's
+// tests drive: OpenTofu, the hashicorp/local provider, kube-apiserver, etcd,
+// pre-commit, PostgreSQL, versitygw. It runs scripts/tools.sh, which caches builds
+// outside the source tree, so only the first call on a machine is slow. A test that
+// needs a tool it cannot get fails; it never skips.
+package testtools
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+var (
+	mu    sync.Mutex
+	found = map[string]string{}
+)
+
+// RepoRoot returns the directory holding plat's go.mod.
+func RepoRoot(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && bytes.Contains(b, []byte("module github.com/platdev/plat\n")) {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("testtools: cannot find plat's go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// SharedDir returns ../shared beside the repository (docs, CRDs).
+func SharedDir(t testing.TB) string {
+	t.Helper()
+	d := filepath.Join(filepath.Dir(RepoRoot(t)), "shared")
+	if _, err := os.Stat(d); err != nil {
+		t.Fatalf("testtools: shared directory: %v", err)
+	}
+	return d
+}
+
+// ToolsDir returns the cache directory scripts/tools.sh builds into.
+func ToolsDir() string {
+	if d := os.Getenv("PLAT_TOOLS_DIR"); d != "" {
+		return d
+	}
+	home, _ := os.UserHomeDir()
+	return filepath.Join(home, ".cache", "plat-tools")
+}
+
+// systemTools are installed from Debian packages and looked up on PATH (or in
+// PostgreSQL's own bin directory).
+var systemTools = map[string]bool{
+	"etcd": true, "pre-commit": true, "git": true, "openssl": true,
+	"initdb": true, "pg_ctl": true, "postgres": true,
+	"wrk": true, "hyperfine": true, "nginx": true,
+}
+
+// Bin returns the absolute path of a real tool, building or installing it with
+// scripts/tools.sh if this machine does not have it yet. Names: tofu,
+// kube-apiserver, versitygw, cue, conftest, staticcheck, and the Debian tools etcd,
+// pre-commit, git, openssl, initdb, pg_ctl, postgres, wrk, hyperfine, nginx.
+func Bin(t testing.TB, name string) string {
+	t.Helper()
+	mu.Lock()
+	defer mu.Unlock()
+	if p, ok := found[name]; ok {
+		return p
+	}
+	p := lookup(name)
+	if p == "" {
+		runTools(t, name)
+		p = lookup(name)
+	}
+	if p == "" {
+		t.Fatalf("testtools: %s is not available even after scripts/tools.sh %s", name, name)
+	}
+	found[name] = p
+	return p
+}
+
+func lookup(name string) string {
+	if systemTools[name] {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+		p := filepath.Join("/usr/lib/postgresql/15/bin", name)
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+		return ""
+	}
+	p := filepath.Join(ToolsDir(), "bin", name)
+	if _, err := os.Stat(p); err == nil {
+		if r, err := filepath.EvalSymlinks(p); err == nil {
+			return r
+		}
+	}
+	return ""
+}
+
+func runTools(t testing.TB, target string) {
+	t.Helper()
+	script := filepath.Join(RepoRoot(t), "scripts", "tools.sh")
+	cmd := exec.Command("bash", script, strings.ReplaceAll(target, "-", "_"))
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = &out
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("testtools: scripts/tools.sh %s: %v\n%s", target, err, out.String())
+	}
+}
+
+// ProviderMirror returns a filesystem mirror directory holding the real
+// hashicorp/local provider, for tofu's provider_installation block.
+func ProviderMirror(t testing.TB) string {
+	t.Helper()
+	mu.Lock()
+	defer mu.Unlock()
+	m := filepath.Join(ToolsDir(), "mirror")
+	bin := filepath.Join(m, "registry.opentofu.org/hashicorp/local/1.4.0/linux_amd64/terraform-provider-local_v1.4.0")
+	if _, err := os.Stat(bin); err != nil {
+		runTools(t, "provider_local")
+	}
+	if _, err := os.Stat(bin); err != nil {
+		t.Fatalf("testtools: local provider missing after build: %v", err)
+	}
+	return m
+}
