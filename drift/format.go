@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
-	"html"
 	"io"
 	"slices"
 	"strings"
@@ -195,10 +194,9 @@ func WriteStackMarkdown(b *strings.Builder, s StackReport) {
 	}
 }
 
+var mdEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "|", "&#124;", "\n", " ")
+
 // mdCode renders s as inline code that is safe inside a Markdown table cell.
 func mdCode(s string) string {
-	s = html.EscapeString(s)
-	s = strings.ReplaceAll(s, "|", "&#124;")
-	s = strings.ReplaceAll(s, "\n", " ")
-	return "<code>" + s + "</code>"
+	return "<code>" + mdEscaper.Replace(s) + "</code>"
 }

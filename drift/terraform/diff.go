@@ -56,16 +56,19 @@ type differ struct {
 }
 
 func (d *differ) diff(path string, before, after, bs, as any) {
-	if isTrue(bs) || isTrue(as) {
+	bm, bIsMap := before.(map[string]any)
+	am, aIsMap := after.(map[string]any)
+	bl, bIsList := before.([]any)
+	al, aIsList := after.([]any)
+	if (isTrue(bs) || isTrue(as)) && !(bIsMap && aIsMap) && !(bIsList && aIsList) {
+		// A sensitive leaf, or a sensitive value whose shape changed: mask it
+		// whole. Sensitive maps and lists on both sides are walked so paths still
+		// say where the change is; child() keeps the mark on every leaf.
 		if !equal(before, after) {
 			d.add(drift.AttributeChange{Path: path, Declared: drift.Masked, Live: drift.Masked, Sensitive: true})
 		}
 		return
 	}
-	bm, bIsMap := before.(map[string]any)
-	am, aIsMap := after.(map[string]any)
-	bl, bIsList := before.([]any)
-	al, aIsList := after.([]any)
 	switch {
 	case (bIsMap || before == nil) && (aIsMap || after == nil) && (bIsMap || aIsMap):
 		if len(bm) == 0 && len(am) == 0 {
