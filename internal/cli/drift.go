@@ -16,6 +16,7 @@ import (
 
 	"github.com/platdev/plat/drift"
 	"github.com/platdev/plat/drift/terraform"
+	"github.com/platdev/plat/drift/watch"
 )
 
 // Exit codes of plat drift check (docs/product.md).
@@ -285,15 +286,43 @@ func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
 	return os.Rename(f.Name(), path)
 }
 
-var errWatchNotReady = errors.New("drift watch: not implemented yet")
-
 func newDriftWatchCmd(env *Env) *cobra.Command {
-	_ = env
-	return &cobra.Command{
+	var (
+		cf         checkerFlags
+		configPath string
+	)
+	cmd := &cobra.Command{
 		Use:   "watch --config FILE",
 		Short: "Run drift passes on a schedule, serve metrics, notify webhooks",
-		RunE: func(*cobra.Command, []string) error {
-			return usageErr(errWatchNotReady)
+		Long: `Run drift passes on a schedule as a long-running service.
+
+The config file (YAML, see docs/drift.md) names the schedule (interval or cron),
+the stack globs, where to keep the latest report per stack, the address for
+/metrics and /healthz, and webhooks that receive Slack-compatible messages when
+a stack's drift status or content changes. Stops cleanly on SIGINT/SIGTERM.
+Configuration errors exit 2.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if configPath == "" {
+				return usageErr(errors.New("--config FILE is required"))
+			}
+			cfg, err := watch.LoadConfig(configPath)
+			if err != nil {
+				return usageErr(err)
+			}
+			if cf.kubeconfig == "" {
+				cf.kubeconfig = cfg.Kubeconfig
+			}
+			checkers, closeFn := cf.checkers(env)
+			defer closeFn()
+			err = watch.Run(cmd.Context(), watch.Options{Config: cfg, Checkers: checkers, Log: env.Log})
+			if err != nil {
+				return exit(driftExitError, err)
+			}
+			return nil
 		},
 	}
+	cf.register(cmd)
+	cmd.Flags().StringVarP(&configPath, "config", "c", "", "watch configuration FILE (YAML)")
+	return cmd
 }
