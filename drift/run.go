@@ -176,7 +176,7 @@ func checkOne(ctx context.Context, dir string, opts RunOptions, now func() time.
 		sr.Resources = nil
 		return sr
 	}
-	sr.Resources = Normalize(sr.Resources)
+	sr.Resources = Normalize(enforceMasks(sr.Resources))
 	sr.Ignored = 0
 	for _, rules := range []*IgnoreRules{opts.Ignore, ignore} {
 		var n int
@@ -280,4 +280,17 @@ func isManifest(path string) bool {
 		}
 	}
 	return false
+}
+
+// enforceMasks makes sure no value of a change flagged Sensitive survives,
+// whatever the checker put in it.
+func enforceMasks(rs []ResourceDrift) []ResourceDrift {
+	for i := range rs {
+		for j := range rs[i].Changes {
+			if c := &rs[i].Changes[j]; c.Sensitive {
+				c.Declared, c.Live = Masked, Masked
+			}
+		}
+	}
+	return rs
 }
