@@ -227,6 +227,7 @@ func (c *Compiler) template(name string) (*Template, error) {
 	_ = v.LookupPath(cue.ParsePath("description")).Decode(&meta.Description)
 	t.Name, t.Description = meta.Name, meta.Description
 	t.Parameters = shapeOf(v.LookupPath(cue.ParsePath("parameters")), 0)
+	t.Parameters.Open = false // unknown parameters are always refused
 	gs, err := guardrailsOf(v.LookupPath(cue.ParsePath("guardrails")), false)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: %s: guardrails: %v", file, err)

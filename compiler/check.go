@@ -65,7 +65,9 @@ func (c *checker) check(n *Node, v cue.Value, path string, keyPos Pos) bool {
 		for _, f := range n.Fields {
 			sf, known := byName[f.Key]
 			if !known {
-				if v.Allows(cue.Str(f.Key)) {
+				// An open struct without fields (with: {...}) is checked elsewhere;
+				// everything else is closed: typos are never ignored.
+				if len(fields) == 0 && v.Allows(cue.Str(f.Key)) {
 					continue
 				}
 				ok = false

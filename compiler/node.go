@@ -143,6 +143,12 @@ func (n *Node) Literal() string {
 // Node tree. It never panics; every problem is a diagnostic positioned in the file.
 func LoadStack(name string, src []byte) (*Node, Diagnostics) {
 	l := &loader{file: name}
+	if blank(src) {
+		l.diags = append(l.diags, Diagnostic{File: name, Line: 1, Col: 1, ID: IDEmpty,
+			Message: "the stack file is empty",
+			Hint:    "start from an example: apiVersion: plat/v1, kind: Stack, metadata, spec"})
+		return nil, l.diags
+	}
 	var f *ast.File
 	var err error
 	if strings.HasSuffix(name, ".cue") {
@@ -163,6 +169,11 @@ func LoadStack(name string, src []byte) (*Node, Diagnostics) {
 		case *ast.EmbedDecl:
 			if root != nil || len(fields) > 0 {
 				l.errAt(d.Pos(), IDNotMapping, "a stack file holds exactly one document", "split the documents into one stack file each")
+				return nil, l.diags
+			}
+			if ll, ok := d.Expr.(*ast.ListLit); ok && !ll.Lbrack.IsValid() && len(ll.Elts) > 1 {
+				// The YAML decoder returns a stream of documents as a list.
+				l.errAt(ll.Elts[1].Pos(), IDNotMapping, "a stack file holds exactly one YAML document", "split the documents into one stack file each")
 				return nil, l.diags
 			}
 			root = l.expr(d.Expr)
@@ -201,6 +212,18 @@ func LoadStack(name string, src []byte) (*Node, Diagnostics) {
 		return nil, l.diags
 	}
 	return root, nil
+}
+
+// blank reports whether src holds nothing but blank lines, comments and
+// document markers.
+func blank(src []byte) bool {
+	for _, line := range strings.Split(string(src), "\n") {
+		t := strings.TrimSpace(line)
+		if t != "" && !strings.HasPrefix(t, "#") && t != "---" && t != "..." {
+			return false
+		}
+	}
+	return true
 }
 
 // extractYAML decodes YAML with CUE's decoder, which keeps source positions. It
@@ -262,6 +285,10 @@ func (l *loader) syntaxErr(err error) {
 		}
 		if d.Line == 0 {
 			d.Line = 1
+		}
+		if d.Col == 0 {
+			// The YAML decoder knows only the line.
+			d.Col = 1
 		}
 		msg = strings.TrimPrefix(msg, "yaml: ")
 		d.Message = "invalid " + syntaxName(l.file) + ": " + msg

@@ -7,6 +7,9 @@ import (
 	"strings"
 
 	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/ast"
+	"cuelang.org/go/cue/literal"
+	"cuelang.org/go/cue/token"
 )
 
 // Shape describes a CUE schema value in the terms users and JSON Schema need:
@@ -34,6 +37,8 @@ type Shape struct {
 	Open   bool
 	// Elem is the element shape of an array.
 	Elem *Shape
+
+	refs int // references followed, to bound recursion
 }
 
 // ShapeField is one field of an object Shape.
@@ -102,7 +107,7 @@ func shapeOf(v cue.Value, depth int) *Shape {
 			_, hasDef := fv.Default()
 			s.Fields = append(s.Fields, ShapeField{
 				Name:     sel.Unquoted(),
-				Required: !it.IsOptional() && !hasDef,
+				Required: !it.IsOptional() && !hasDef && !markedDefault(fv.Source()),
 				Shape:    fs,
 			})
 		}
@@ -171,11 +176,90 @@ func (s *Shape) collect(v cue.Value) {
 				s.Pattern = p
 			}
 		}
+	case cue.SelectorOp:
+		if root, ref := v.ReferencePath(); root.Exists() && len(ref.Selectors()) > 0 && s.refs < 8 {
+			s.refs++
+			s.collect(root.LookupPath(ref))
+		}
 	case cue.NoOp:
+		if !v.IsConcrete() {
+			// CUE folds a default into a disjunct it subsumes (*20 | int & >=20 & <=2000
+			// evaluates to one value); the source still says what is allowed.
+			if e, ok := v.Source().(ast.Expr); ok {
+				s.collectAST(e)
+			} else if f, ok := v.Source().(*ast.Field); ok {
+				s.collectAST(f.Value)
+			}
+			return
+		}
 		if v.IsConcrete() && v.Kind() != cue.StructKind && v.Kind() != cue.ListKind {
 			var x any
 			if v.Decode(&x) == nil && x != nil {
 				s.Enum = appendUnique(s.Enum, x)
+			}
+		}
+	}
+}
+
+// markedDefault reports whether a field's source has a *default disjunct (whose
+// value may depend on data not filled in yet).
+func markedDefault(n ast.Node) bool {
+	switch n := n.(type) {
+	case *ast.Field:
+		return markedDefault(n.Value)
+	case *ast.ParenExpr:
+		return markedDefault(n.X)
+	case *ast.BinaryExpr:
+		return n.Op == token.OR && (markedDefault(n.X) || markedDefault(n.Y))
+	case *ast.UnaryExpr:
+		return n.Op == token.MUL
+	}
+	return false
+}
+
+// collectAST reads bounds and patterns from a constraint's source expression.
+func (s *Shape) collectAST(e ast.Expr) {
+	switch e := e.(type) {
+	case *ast.ParenExpr:
+		s.collectAST(e.X)
+	case *ast.BinaryExpr:
+		if e.Op == token.OR {
+			// Only the non-default, non-literal side carries constraints.
+			for _, x := range []ast.Expr{e.X, e.Y} {
+				if u, ok := x.(*ast.UnaryExpr); ok && u.Op == token.MUL {
+					continue
+				}
+				if _, ok := x.(*ast.BasicLit); ok {
+					continue
+				}
+				s.collectAST(x)
+			}
+			return
+		}
+		if e.Op == token.AND {
+			s.collectAST(e.X)
+			s.collectAST(e.Y)
+		}
+	case *ast.UnaryExpr:
+		lit, ok := e.X.(*ast.BasicLit)
+		if !ok {
+			return
+		}
+		switch e.Op {
+		case token.GEQ, token.GTR, token.LEQ, token.LSS:
+			f, err := strconv.ParseFloat(lit.Value, 64)
+			if err != nil {
+				return
+			}
+			switch e.Op {
+			case token.GEQ, token.GTR:
+				s.Min, s.ExclusiveMin = &f, e.Op == token.GTR
+			default:
+				s.Max, s.ExclusiveMax = &f, e.Op == token.LSS
+			}
+		case token.MAT:
+			if p, err := literal.Unquote(lit.Value); err == nil {
+				s.Pattern = p
 			}
 		}
 	}
@@ -279,4 +363,3 @@ func literalOf(x any) string {
 	}
 	return fmt.Sprint(x)
 }
-
