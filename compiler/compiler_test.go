@@ -241,5 +241,4 @@ func TestDiagnostics(t *testing.T) {
 	}
 }
 
-
 func catalogFS() fs.FS { return catalog.FS }
