@@ -135,4 +135,3 @@ func TestOfflineMatchesAPIServer(t *testing.T) {
 		}
 	}
 }
-
