@@ -217,11 +217,3 @@ func TestLoadMultiDocumentFile(t *testing.T) {
 		t.Fatalf("got %v", errs)
 	}
 }
-
-func TestSplitPath(t *testing.T) {
-	got := splitPath("spec.rule[0].tags[a.b].x")
-	want := []string{"spec", "rule", "0", "tags", "a.b", "x"}
-	if !slices.Equal(got, want) {
-		t.Fatalf("got %q", got)
-	}
-}

@@ -18,6 +18,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/restmapper"
 
+	"github.com/platdev/plat/compiler/crd/manifest"
 	"github.com/platdev/plat/internal/kubetest"
 )
 
@@ -95,7 +96,7 @@ func TestOfflineMatchesAPIServer(t *testing.T) {
 	s := loadProvider(t)
 	for _, dir := range []string{"valid", "invalid"} {
 		for name, b := range testManifests(t, dir) {
-			ms, err := ParseManifests(name, b)
+			ms, err := manifest.Parse(name, b)
 			if err != nil {
 				t.Fatal(err)
 			}
