@@ -52,12 +52,14 @@ func apiServer(t *testing.T) func(obj map[string]any) error {
 		if err != nil {
 			t.Fatalf("%v: %v", gvk, err)
 		}
-		_, err = dyn.Resource(m.Resource).Namespace(ns).Apply(context.Background(), u.GetName(), u, metav1.ApplyOptions{
-			FieldManager: "plat-test",
-			DryRun:       []string{metav1.DryRunAll},
-			Force:        true,
+		return kubetest.RetryNotFound(func() error {
+			_, err := dyn.Resource(m.Resource).Namespace(ns).Apply(context.Background(), u.GetName(), u, metav1.ApplyOptions{
+				FieldManager: "plat-test",
+				DryRun:       []string{metav1.DryRunAll},
+				Force:        true,
+			})
+			return err
 		})
-		return err
 	}
 }
 

@@ -52,7 +52,11 @@ func TestXRDsAcceptedByAPIServer(t *testing.T) {
 		}
 		// Through YAML, as a user would apply it.
 		u := yamlObject(t, res)
-		if _, err := dyn.Resource(xrdGVR).Create(context.Background(), u, metav1.CreateOptions{FieldValidation: "Strict"}); err != nil {
+		err = kubetest.RetryNotFound(func() error {
+			_, err := dyn.Resource(xrdGVR).Create(context.Background(), u, metav1.CreateOptions{FieldValidation: "Strict"})
+			return err
+		})
+		if err != nil {
 			t.Errorf("%s: API server refused the XRD: %v", f, err)
 		}
 	}
@@ -144,7 +148,11 @@ func TestClusterEnforcesGuardrails(t *testing.T) {
 			"metadata":   map[string]any{"name": "db-" + string(rune('a'+i))},
 			"spec":       c.spec,
 		}}
-		got, err := dyn.Resource(gvr).Namespace(ns).Create(context.Background(), u, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+		var got *unstructured.Unstructured
+		err := kubetest.RetryNotFound(func() (err error) {
+			got, err = dyn.Resource(gvr).Namespace(ns).Create(context.Background(), u, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+			return err
+		})
 		switch {
 		case c.refusal == "" && err != nil:
 			t.Errorf("%s: refused: %v", c.name, err)

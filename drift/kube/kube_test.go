@@ -179,7 +179,10 @@ func (f *fixture) applyStack(t *testing.T) {
 			if u.GetNamespace() == "" {
 				u.SetNamespace(f.ns)
 			}
-			_, err := f.dyn.Resource(gvrs[u.GetKind()]).Namespace(f.ns).Apply(context.Background(), u.GetName(), u, metav1.ApplyOptions{FieldManager: "plat-test", Force: true})
+			err := kubetest.RetryNotFound(func() error {
+				_, err := f.dyn.Resource(gvrs[u.GetKind()]).Namespace(f.ns).Apply(context.Background(), u.GetName(), u, metav1.ApplyOptions{FieldManager: "plat-test", Force: true})
+				return err
+			})
 			if err != nil {
 				t.Fatalf("apply %s %s: %v", u.GetKind(), u.GetName(), err)
 			}

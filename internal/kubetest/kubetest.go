@@ -42,6 +42,8 @@ import (
 	apiextensionsclient "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/yaml"
@@ -221,6 +223,8 @@ func start(t testing.TB, dir string) (*Server, error) {
 		TLSClientConfig: rest.TLSClientConfig{CAData: ca},
 		QPS:             100,
 		Burst:           200,
+		// Deprecation warnings (Crossplane's XRD v1) are noise in test logs.
+		WarningHandler: rest.NoWarnings{},
 	}
 	s.Kubeconfig = filepath.Join(dir, "kubeconfig")
 	if err := os.WriteFile(s.Kubeconfig, kubeconfig(host, token, ca), 0o600); err != nil {
@@ -462,6 +466,10 @@ func (s *Server) waitServed(ctx context.Context, crds []*apiextensionsv1.CustomR
 	if err != nil {
 		return err
 	}
+	dyn, err := dynamic.NewForConfig(s.Config)
+	if err != nil {
+		return err
+	}
 	for _, crd := range crds {
 		for _, v := range crd.Spec.Versions {
 			if !v.Served {
@@ -476,6 +484,19 @@ func (s *Server) waitServed(ctx context.Context, crds []*apiextensionsv1.CustomR
 				select {
 				case <-ctx.Done():
 					return fmt.Errorf("%s %s not served in time", gv, crd.Spec.Names.Plural)
+				case <-time.After(100 * time.Millisecond):
+				}
+			}
+			// Discovery can list a resource a moment before its handler serves it.
+			gvr := schema.GroupVersionResource{Group: crd.Spec.Group, Version: v.Name, Resource: crd.Spec.Names.Plural}
+			for {
+				_, err := dyn.Resource(gvr).List(ctx, metav1.ListOptions{Limit: 1})
+				if err == nil {
+					break
+				}
+				select {
+				case <-ctx.Done():
+					return fmt.Errorf("list %s: %w", gvr, err)
 				case <-time.After(100 * time.Millisecond):
 				}
 			}
@@ -536,4 +557,19 @@ func splitYAML(b []byte) [][]byte {
 	}
 	flush()
 	return docs
+}
+
+// RetryNotFound calls fn until it returns something other than a NotFound
+// error, for up to 10 seconds. Right after a CRD is created or its status
+// changes, the API server swaps the resource's handler and may answer 404 for a
+// moment, even after discovery lists it.
+func RetryNotFound(fn func() error) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := fn()
+		if !apierrors.IsNotFound(err) || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
