@@ -60,8 +60,10 @@ plat2() { "$work/plat" drift check -q --parallel 2 --format json "${stacks[@]}" 
 now() { date +%s.%N; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 declare -A times
+orders=("sequential xargs2 plat2" "plat2 sequential xargs2" "xargs2 plat2 sequential")
 for r in $(seq "$ROUNDS"); do
-  for m in sequential xargs2 plat2; do
+  # Rotate the order so no method always runs right after another one.
+  for m in ${orders[$(( (r - 1) % 3 ))]}; do
     t0=$(now); $m; t1=$(now)
     times[$m]+="$(echo "$t1 - $t0" | bc) "
   done
