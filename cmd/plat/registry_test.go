@@ -11,6 +11,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -21,6 +22,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -34,8 +36,32 @@ import (
 
 // TestRegistryScripts runs the registry's CLI scripts (token create, publish and
 // serve error paths).
+// Scripts check exact exit codes with `exitcode N COMMAND ARGS...`.
 func TestRegistryScripts(t *testing.T) {
-	testscript.Run(t, scriptParams(filepath.Join("testdata", "script", "registry")))
+	p := scriptParams(filepath.Join("testdata", "script", "registry"))
+	p.Cmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
+		"exitcode": func(ts *testscript.TestScript, neg bool, args []string) {
+			if neg || len(args) < 2 {
+				ts.Fatalf("usage: exitcode N command [args...]")
+			}
+			want, err := strconv.Atoi(args[0])
+			if err != nil {
+				ts.Fatalf("exitcode: %v", err)
+			}
+			err = ts.Exec(args[1], args[2:]...)
+			got := 0
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				got = ee.ExitCode()
+			} else if err != nil {
+				ts.Fatalf("exitcode: %v", err)
+			}
+			if got != want {
+				ts.Fatalf("%s exited with %d, want %d", args[1], got, want)
+			}
+		},
+	}
+	testscript.Run(t, p)
 }
 
 // syncBuffer is a bytes.Buffer safe for a logger and a test reading it.

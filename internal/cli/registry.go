@@ -2,10 +2,10 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -98,6 +98,12 @@ type serveArgs struct {
 
 func runServe(ctx context.Context, env *Env, a serveArgs) error {
 	lg := env.Log
+	if a.cert != "" {
+		// Fail before opening anything; Serve loads the pair again to use it.
+		if _, err := tls.LoadX509KeyPair(a.cert, a.key); err != nil {
+			return usageErr(fmt.Errorf("registry serve: load TLS certificate: %w", err))
+		}
+	}
 	st, err := registry.OpenStore(ctx, a.sc, false)
 	if err != nil {
 		return usageErr(fmt.Errorf("registry serve: %w", err))
@@ -124,9 +130,6 @@ func runServe(ctx context.Context, env *Env, a serveArgs) error {
 	stopRun()
 	<-done // download counts are written before the store closes
 	if err != nil {
-		if strings.Contains(err.Error(), "TLS") {
-			return usageErr(fmt.Errorf("registry serve: %w", err))
-		}
 		return exit(ExitFail, fmt.Errorf("registry serve: %w", err))
 	}
 	lg.Info("plat registry stopped")
