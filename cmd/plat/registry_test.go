@@ -485,3 +485,74 @@ func getJSON(t *testing.T, c *http.Client, url, token string, v any) {
 		t.Fatalf("GET %s: %v: %s", url, err, body)
 	}
 }
+
+// TestRegistryApprovedModules publishes the four approved modules at 1.0.0, renders
+// the shop example stack against the test registry with `plat render --registry`,
+// and has real tofu fetch every module of the rendered stack with `tofu get`.
+func TestRegistryApprovedModules(t *testing.T) {
+	tofu := testtools.Bin(t, "tofu")
+	root := testtools.RepoRoot(t)
+	f := newFixture(t)
+	code, out, errs := platRun(t, nil, "registry", "token", "create", "--data", f.data, "--namespace", "platform", "--scope", "publish")
+	if code != 0 {
+		t.Fatalf("token create: %s", errs)
+	}
+	tok := strings.TrimSpace(out)
+	srv := startServe(t, "--data", f.data, "--tls-cert", f.cert, "--tls-key", f.key)
+	templates := []string{"bucket", "cache", "postgres", "queue"}
+	for _, tmpl := range templates {
+		code, out, errs := platRun(t, map[string]string{"PLAT_TOKEN": tok, "SSL_CERT_FILE": f.ca},
+			"module", "publish", filepath.Join(root, "modules", tmpl, "aws"), "--registry", "https://"+srv.hostport,
+			"--namespace", "platform", "--name", tmpl, "--system", "aws", "--version", "1.0.0")
+		if code != 0 {
+			t.Fatalf("publish %s: exit %d: %s%s", tmpl, code, out, errs)
+		}
+	}
+	outDir := t.TempDir()
+	code, out, errs = platRun(t, nil, "render", "-f", filepath.Join(root, "examples", "shop", "platform.yaml"), "-o", outDir, "--registry", srv.hostport+"/platform")
+	if code != 0 {
+		t.Fatalf("render: exit %d: %s%s", code, out, errs)
+	}
+	stack := filepath.Join(outDir, "checkout")
+	env := tofuEnv(t, "", "SSL_CERT_FILE="+f.ca)
+	mustTF(t, tofu, stack, env, "get", "-no-color")
+	b, err := os.ReadFile(filepath.Join(stack, ".terraform", "modules", "modules.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mods struct {
+		Modules []struct{ Key, Source, Version, Dir string }
+	}
+	if err := json.Unmarshal(b, &mods); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, m := range mods.Modules {
+		if m.Key == "" {
+			continue
+		}
+		if m.Version != "1.0.0" {
+			t.Errorf("module %s fetched at %q", m.Key, m.Version)
+		}
+		got[m.Source] = true
+		if _, err := os.Stat(filepath.Join(stack, m.Dir, "main.tf")); err != nil {
+			t.Errorf("module %s not unpacked: %v", m.Key, err)
+		}
+	}
+	for _, tmpl := range templates {
+		if src := srv.hostport + "/platform/" + tmpl + "/aws"; !got[src] {
+			t.Errorf("tofu get did not fetch %s (got %v)", src, got)
+		}
+	}
+	// The details endpoint documents each approved module from its HCL.
+	var d struct {
+		Root struct {
+			Inputs  []struct{ Name string }
+			Outputs []struct{ Name string }
+		}
+	}
+	getJSON(t, httpsClient(t, f.ca), "https://"+srv.hostport+"/v1/modules/platform/postgres/aws/1.0.0", "", &d)
+	if len(d.Root.Inputs) == 0 || len(d.Root.Outputs) == 0 {
+		t.Errorf("postgres module documented without inputs or outputs: %+v", d)
+	}
+}
