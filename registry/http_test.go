@@ -197,7 +197,7 @@ func TestHTTPProtocol(t *testing.T) {
 	// Details, latest, list, search.
 	var d registry.ModuleDetails
 	resp, body = r.do(t, "GET", "/v1/modules/acme/network/aws/1.2.0", "", nil)
-	if err := json.Unmarshal(body, &d); err != nil || resp.StatusCode != 200 {
+	if err := json.Unmarshal(body, &d); err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("details: %d %s", resp.StatusCode, body)
 	}
 	if d.Version != "1.2.0" || d.Description != "A VPC with private subnets." || !strings.Contains(d.Root.Readme, "# Network") ||
@@ -243,13 +243,13 @@ func TestHTTPProtocol(t *testing.T) {
 
 	// Downloads are counted (flushed in batches).
 	r.svc.Flush(context.Background())
-	resp, body = r.do(t, "GET", "/v1/modules/acme/network/aws/1.2.0", "", nil)
+	_, body = r.do(t, "GET", "/v1/modules/acme/network/aws/1.2.0", "", nil)
 	json.Unmarshal(body, &d)
 	if d.Downloads != 2 {
 		t.Fatalf("downloads of 1.2.0 = %d, want 2", d.Downloads)
 	}
 
-	resp, body = r.do(t, "GET", "/metrics", "", nil)
+	_, body = r.do(t, "GET", "/metrics", "", nil)
 	for _, want := range []string{
 		`plat_registry_http_requests_total{code="200",route="versions"} 1`,
 		`plat_registry_downloads_total 3`,

@@ -32,6 +32,7 @@ import (
 
 	"github.com/platdev/plat/internal/cli"
 	"github.com/platdev/plat/internal/testtools"
+	"github.com/platdev/plat/registry/testsvc"
 )
 
 // TestRegistryScripts runs the registry's CLI scripts (token create, publish and
@@ -555,4 +556,72 @@ func TestRegistryApprovedModules(t *testing.T) {
 	if len(d.Root.Inputs) == 0 || len(d.Root.Outputs) == 0 {
 		t.Errorf("postgres module documented without inputs or outputs: %+v", d)
 	}
+}
+
+// TestRegistryScaleOut runs two stateless replicas of `plat registry serve` over a
+// real PostgreSQL and a real S3-compatible store (versitygw), with read tokens:
+// a module published through one replica is fetched by tofu through the other,
+// whose download grant must verify on the first (the signing key is shared
+// through the database).
+func TestRegistryScaleOut(t *testing.T) {
+	tofu := testtools.Bin(t, "tofu")
+	pg := testsvc.StartPostgres(t)
+	s3 := testsvc.StartS3(t)
+	dsn, bucket := pg.NewDatabase(t), s3.NewBucket(t)
+	dir := t.TempDir()
+	ca, cert, key := testCA(t, dir)
+
+	code, out, errs := platRun(t, nil, "registry", "token", "create", "--db", dsn, "--namespace", "acme", "--scope", "publish")
+	if code != 0 {
+		t.Fatalf("token create: %s", errs)
+	}
+	pubTok := strings.TrimSpace(out)
+	code, out, errs = platRun(t, nil, "registry", "token", "create", "--db", dsn, "--namespace", "acme", "--scope", "read")
+	if code != 0 {
+		t.Fatalf("token create: %s", errs)
+	}
+	readTok := strings.TrimSpace(out)
+
+	args := []string{"--db", dsn, "--blob", bucket, "--tls-cert", cert, "--tls-key", key, "--require-read-token"}
+	a := startServe(t, args...)
+	b := startServe(t, args...)
+
+	mod := t.TempDir()
+	writeFiles(t, mod, demoModule)
+	code, out, errs = platRun(t, map[string]string{"PLAT_TOKEN": pubTok, "SSL_CERT_FILE": ca},
+		"module", "publish", mod, "--registry", "https://"+a.hostport, "--namespace", "acme", "--name", "demo", "--system", "aws", "--version", "1.0.0")
+	if code != 0 {
+		t.Fatalf("publish: exit %d: %s%s", code, out, errs)
+	}
+	// Versions are immutable across replicas too.
+	code, _, errs = platRun(t, map[string]string{"PLAT_TOKEN": pubTok, "SSL_CERT_FILE": ca},
+		"module", "publish", mod, "--registry", "https://"+b.hostport, "--namespace", "acme", "--name", "demo", "--system", "aws", "--version", "1.0.0")
+	if code != 1 || !strings.Contains(errs, "409") {
+		t.Fatalf("republish through the other replica: exit %d: %s", code, errs)
+	}
+
+	// A download location from replica B works on replica A.
+	c := httpsClient(t, ca)
+	req, _ := http.NewRequest("GET", "https://"+b.hostport+"/v1/modules/acme/demo/aws/1.0.0/download", nil)
+	req.Header.Set("Authorization", "Bearer "+readTok)
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc := resp.Header.Get("X-Terraform-Get")
+	if resp.StatusCode != 204 || loc == "" {
+		t.Fatalf("download on B: %s %q", resp.Status, loc)
+	}
+	resp, err = c.Get("https://" + a.hostport + loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("B's grant on A: %s", resp.Status)
+	}
+
+	env := tofuEnv(t, fmt.Sprintf("credentials %q {\n  token = %q\n}\n", b.hostport, readTok), "SSL_CERT_FILE="+ca)
+	applyDemo(t, tofu, b.hostport+"/acme/demo/aws", env)
 }

@@ -148,7 +148,7 @@ func newTokenCreateCmd(env *Env) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if sc.DataDir == "" && sc.DB == "" {
-				return usageErr(errors.New("registry token create: give --data DIR or --db postgres://..."))
+				return usageErr(errors.New("registry token create: give --data DIR or --db URL (postgres://)"))
 			}
 			if namespace == "" {
 				return usageErr(errors.New("registry token create: --namespace is required"))
