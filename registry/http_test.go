@@ -358,12 +358,22 @@ func TestHTTPRefusals(t *testing.T) {
 		}
 	}
 
+	// An upload interrupted halfway (the client goes away) stores nothing.
+	conn, err := net.Dial("tcp", strings.TrimPrefix(r.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(conn, "POST /api/v1/modules/acme/network/aws/4.0.0 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Length: %d\r\n\r\n", r.tok["acme/publish"], len(good))
+	conn.Write(good[:len(good)/2])
+	conn.Close()
+	time.Sleep(200 * time.Millisecond)
+
 	after := archiveFiles(t, r.data)
 	if fmt.Sprint(before) != fmt.Sprint(after) {
 		t.Fatalf("refused uploads changed the stored archives:\nbefore %v\nafter  %v", before, after)
 	}
 	resp, body := r.do(t, "GET", "/v1/modules/acme/network/aws/versions", "", nil)
-	if resp.StatusCode != 200 || !strings.Contains(string(body), `"1.0.0"`) || strings.Contains(string(body), "2.0.0") || strings.Contains(string(body), "3.0.0") {
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"1.0.0"`) || strings.Contains(string(body), "2.0.0") || strings.Contains(string(body), "3.0.0") || strings.Contains(string(body), "4.0.0") {
 		t.Fatalf("versions after refusals: %d %s", resp.StatusCode, body)
 	}
 	if resp, _ := r.do(t, "GET", "/healthz", "", nil); resp.StatusCode != 200 {

@@ -454,6 +454,20 @@ func TestRegistryTofuPlainHTTP(t *testing.T) {
 	f.publish(t, "http://"+srv.hostport, demoModule, "demo", "1.0.0")
 	env := tofuEnv(t, fmt.Sprintf("host \"registry.plat.test\" {\n  services = {\n    \"modules.v1\" = \"http://%s/v1/modules/\"\n  }\n}\n", srv.hostport))
 	applyDemo(t, tofu, "registry.plat.test/acme/demo/aws", env)
+
+	// plat module publish also takes the token from TF_TOKEN_<host>, as tofu does.
+	dir := t.TempDir()
+	writeFiles(t, dir, demoModule)
+	code, out, errs := platRun(t, map[string]string{"TF_TOKEN_127_0_0_1": f.publishToken},
+		"module", "publish", dir, "--registry", "http://"+srv.hostport, "--namespace", "acme", "--name", "demo", "--system", "aws", "--version", "1.1.0")
+	if code != 0 || !strings.Contains(out, "published acme/demo/aws 1.1.0") {
+		t.Fatalf("publish with TF_TOKEN_127_0_0_1: exit %d: %s%s", code, out, errs)
+	}
+	code, _, errs = platRun(t, nil,
+		"module", "publish", dir, "--registry", "http://"+srv.hostport, "--namespace", "acme", "--name", "demo", "--system", "aws", "--version", "1.2.0")
+	if code != 1 || !strings.Contains(errs, "401 Unauthorized") {
+		t.Fatalf("publish without a token: exit %d: %s", code, errs)
+	}
 }
 
 func httpsClient(t *testing.T, caFile string) *http.Client {
