@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/ecdsa"
@@ -25,6 +26,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -32,6 +34,7 @@ import (
 
 	"github.com/platdev/plat/internal/cli"
 	"github.com/platdev/plat/internal/testtools"
+	"github.com/platdev/plat/registry/archive"
 	"github.com/platdev/plat/registry/testsvc"
 )
 
@@ -638,4 +641,95 @@ func TestRegistryScaleOut(t *testing.T) {
 
 	env := tofuEnv(t, fmt.Sprintf("credentials %q {\n  token = %q\n}\n", b.hostport, readTok), "SSL_CERT_FILE="+ca)
 	applyDemo(t, tofu, b.hostport+"/acme/demo/aws", env)
+}
+
+// TestRegistryBinarySIGTERM runs the real plat binary (`plat` on PATH is this test
+// binary acting as plat): serve, publish, then SIGTERM while an upload is half
+// sent. The upload must still complete (201), the server must exit 0, and the
+// version must be there after a restart.
+func TestRegistryBinarySIGTERM(t *testing.T) {
+	plat, err := exec.LookPath("plat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(t.TempDir(), "data")
+	tokOut, err := exec.Command(plat, "registry", "token", "create", "--data", data, "--namespace", "acme", "--scope", "publish").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := strings.TrimSpace(string(tokOut))
+	serve := func() (*exec.Cmd, *syncBuffer, string) {
+		var log syncBuffer
+		cmd := exec.Command(plat, "registry", "serve", "--listen", "127.0.0.1:0", "--data", data)
+		cmd.Stderr = &log
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cmd.Process.Kill() })
+		deadline := time.Now().Add(20 * time.Second)
+		for time.Now().Before(deadline) {
+			if m := listenRE.FindStringSubmatch(log.String()); m != nil {
+				return cmd, &log, m[1]
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		t.Fatalf("plat registry serve did not start:\n%s", log.String())
+		return nil, nil, ""
+	}
+	cmd, log, addr := serve()
+
+	mod := t.TempDir()
+	writeFiles(t, mod, demoModule)
+	pub := exec.Command(plat, "module", "publish", mod, "--registry", "http://"+addr, "--namespace", "acme", "--name", "demo", "--system", "aws", "--version", "1.0.0")
+	pub.Env = append(os.Environ(), "PLAT_TOKEN="+tok)
+	if out, err := pub.CombinedOutput(); err != nil {
+		t.Fatalf("publish: %v\n%s", err, out)
+	}
+
+	// Start an upload of 1.1.0 and stop halfway.
+	files := map[string]string{"main.tf": "variable \"x\" {}\n"}
+	dir := t.TempDir()
+	writeFiles(t, dir, files)
+	archiveBytes, err := archive.Pack(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /api/v1/modules/acme/demo/aws/1.1.0 HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nContent-Length: %d\r\n\r\n", addr, tok, len(archiveBytes))
+	conn.Write(archiveBytes[:len(archiveBytes)/2])
+	time.Sleep(100 * time.Millisecond) // the server is now reading the body
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	conn.Write(archiveBytes[len(archiveBytes)/2:])
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("in-flight upload during shutdown: %v\n%s", err, log.String())
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("in-flight upload during shutdown: %s", resp.Status)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("plat registry serve after SIGTERM: %v\n%s", err, log.String())
+	}
+	if !strings.Contains(log.String(), "plat registry stopped") {
+		t.Fatalf("no clean stop in the log:\n%s", log.String())
+	}
+
+	_, _, addr = serve()
+	resp, err = http.Get("http://" + addr + "/v1/modules/acme/demo/aws/versions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), `"1.0.0"`) || !strings.Contains(string(body), `"1.1.0"`) {
+		t.Fatalf("versions after restart: %s", body)
+	}
 }
