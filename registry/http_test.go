@@ -331,6 +331,7 @@ func TestHTTPRefusals(t *testing.T) {
 		{"symlink", r.tok["acme/publish"], "acme/network/aws/2.0.0", link(tar.TypeSymlink), 400},
 		{"hard link", r.tok["acme/publish"], "acme/network/aws/2.0.0", link(tar.TypeLink), 400},
 		{"device", r.tok["acme/publish"], "acme/network/aws/2.0.0", link(tar.TypeChar), 400},
+		{"HCL syntax error", r.tok["acme/publish"], "acme/network/aws/2.0.0", tarGz(t, map[string]string{"main.tf": "variable \"x\" {\n"}), 400},
 		{"too many files", r.tok["acme/publish"], "acme/network/aws/2.0.0", tarGz(t, manyFiles), 413},
 		{"decompression bomb", r.tok["acme/publish"], "acme/network/aws/2.0.0", bomb, 413},
 		{"too large compressed", r.tok["acme/publish"], "acme/network/aws/2.0.0", huge, 413},

@@ -406,7 +406,11 @@ func (s *Service) Publish(ctx context.Context, tok *store.Token, k store.Key, bo
 	if err != nil {
 		return store.Version{}, err
 	}
-	doc, _ := tfdoc.Parse(contents.Root)
+	doc, diags := tfdoc.Parse(contents.Root)
+	if diags.HasErrors() {
+		// tofu would refuse the module at init; refuse it now, saying where.
+		return store.Version{}, fmt.Errorf("%w: %s", archive.ErrInvalid, diags.Errs()[0])
+	}
 	docJSON, err := json.Marshal(doc)
 	if err != nil {
 		return store.Version{}, err
