@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"time"
 
@@ -125,7 +126,12 @@ func runServe(ctx context.Context, env *Env, a serveArgs) error {
 	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
 	go func() { svc.Run(runCtx); close(done) }()
-	h := registry.NewHandler(svc, registry.HandlerOptions{Log: lg, AccessLog: a.accessLog})
+	// Access records go through a buffer flushed every 100 ms: one write per
+	// request to stderr would dominate the cost of a version lookup.
+	accessOut := registry.NewBufferedLog(env.Stderr, 100*time.Millisecond)
+	defer accessOut.Close()
+	accessLog := slog.New(slog.NewTextHandler(accessOut, nil))
+	h := registry.NewHandler(svc, registry.HandlerOptions{Log: lg, AccessLog: a.accessLog, AccessLogger: accessLog})
 	err = registry.Serve(ctx, ln, h, registry.ServeOptions{TLSCert: a.cert, TLSKey: a.key, ShutdownTimeout: a.drain, Log: lg})
 	stopRun()
 	<-done // download counts are written before the store closes

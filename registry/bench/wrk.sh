@@ -5,6 +5,7 @@
 # download and archive endpoints, with open reads and with read tokens.
 # Usage: registry/bench/wrk.sh [DURATION (default 10s)] [CONNECTIONS (default 32)]
 # Prints wrk's latency distribution and the server's peak RSS per phase.
+# ACCESS_LOG=true keeps the per-request access log on (to a file), as by default.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dur=${1:-10s}
@@ -32,7 +33,7 @@ publish_all() {
 }
 
 start() {
-  "$tmp/plat" registry serve --listen "127.0.0.1:$port" --data "$tmp/data" --access-log=false "$@" 2>"$tmp/serve.log" &
+  "$tmp/plat" registry serve --listen "127.0.0.1:$port" --data "$tmp/data" --access-log="${ACCESS_LOG:-false}" "$@" 2>"$tmp/serve.log" &
   pid=$!
   for _ in $(seq 100); do curl -fs "$base/healthz" >/dev/null 2>&1 && return; sleep 0.1; done
   echo "registry did not start:" >&2; cat "$tmp/serve.log" >&2; exit 1
