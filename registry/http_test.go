@@ -555,3 +555,40 @@ func TestServeDrains(t *testing.T) {
 		t.Fatal("server still accepting after shutdown")
 	}
 }
+
+// TestHTTPConcurrentPublish races uploads: of several uploads of one version
+// exactly one wins (201) and the rest get 409; distinct versions all land.
+func TestHTTPConcurrentPublish(t *testing.T) {
+	r := newTestRegistry(t, registry.Config{MaxConcurrentUploads: 2})
+	var wg sync.WaitGroup
+	codes := make([]int, 16)
+	for i := range codes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v := "1.0.0"
+			if i%2 == 1 {
+				v = fmt.Sprintf("2.0.%d", i)
+			}
+			codes[i], _ = r.publish(t, r.tok["acme/publish"], "acme/race/aws/"+v, tarGz(t, map[string]string{"main.tf": fmt.Sprintf("# writer %d\n", i)}))
+		}()
+	}
+	wg.Wait()
+	wins := 0
+	for i, c := range codes {
+		switch {
+		case i%2 == 1 && c != 201:
+			t.Errorf("distinct version from writer %d: %d", i, c)
+		case i%2 == 0 && c == 201:
+			wins++
+		case i%2 == 0 && c != 409:
+			t.Errorf("same-version writer %d: %d", i, c)
+		}
+	}
+	if wins != 1 {
+		t.Fatalf("%d uploads of 1.0.0 won, want 1", wins)
+	}
+	if n := len(archiveFiles(t, r.data)); n != 9 {
+		t.Fatalf("%d archive files stored, want 9 (losers' archives must be removed)", n)
+	}
+}
