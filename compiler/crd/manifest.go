@@ -1,0 +1,50 @@
+package crd
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/platdev/plat/compiler/crd/manifest"
+)
+
+// ValidateManifest validates m and locates each error in m's file.
+func (s *Set) ValidateManifest(m manifest.Manifest) []Error {
+	errs := s.Validate(m.Object)
+	for i := range errs {
+		errs[i].File = m.File
+		errs[i].Line, errs[i].Column = m.Position(errs[i].Field)
+	}
+	return errs
+}
+
+// ValidateFiles validates every manifest in files (name -> YAML content) and
+// returns the errors sorted by file and position. A file that is not valid YAML
+// is reported as an error without a field.
+func (s *Set) ValidateFiles(files map[string][]byte) []Error {
+	names := make([]string, 0, len(files))
+	for name := range files {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	var out []Error
+	for _, name := range names {
+		ms, err := manifest.Parse(name, files[name])
+		if err != nil {
+			out = append(out, Error{File: name, Type: "Invalid", Detail: strings.TrimPrefix(err.Error(), name+": ")})
+		}
+		for _, m := range ms {
+			out = append(out, s.ValidateManifest(m)...)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Column < b.Column
+	})
+	return out
+}

@@ -1,0 +1,372 @@
+// Package crd validates Kubernetes manifests offline against CustomResourceDefinition
+// schemas, the way a real API server does on create: unknown fields (pruning),
+// defaulting, structural OpenAPI validation, metadata, list-type invariants and CEL
+// rules (x-kubernetes-validations). It needs no cluster, Docker or network: the
+// schemas come from CRD files such as a Crossplane provider package's package/crds.
+//
+// A Set indexes a directory of CRD files cheaply and parses, converts and compiles
+// only the kinds that are validated, so checking a handful of manifests against a
+// provider's hundreds of CRDs costs little more than the kinds they use.
+package crd
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+
+	"k8s.io/apiextensions-apiserver/pkg/apis/apiextensions"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	structuralschema "k8s.io/apiextensions-apiserver/pkg/apiserver/schema"
+	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/cel"
+	structuraldefaulting "k8s.io/apiextensions-apiserver/pkg/apiserver/schema/defaulting"
+	"k8s.io/apiextensions-apiserver/pkg/apiserver/validation"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	celconfig "k8s.io/apiserver/pkg/apis/cel"
+	"sigs.k8s.io/yaml"
+)
+
+// Set is a collection of CRD schemas loaded on demand. It is safe for concurrent use.
+type Set struct {
+	fsys fs.FS
+	root string // how file names are shown in errors
+
+	mu       sync.Mutex
+	index    map[schema.GroupKind]string // group/kind -> file, from a header scan
+	groups   map[string]bool             // groups with at least one CRD
+	unsure   []string                    // files the header scan could not index
+	parsed   map[string]bool             // files fully parsed
+	kinds    map[schema.GroupKind]*kind  // compiled schemas
+	complete bool                        // every file fully parsed
+}
+
+// kind is the compiled schema of one CRD.
+type kind struct {
+	crd        string
+	namespaced bool
+	versions   map[string]*version
+	err        error // the CRD could not be compiled
+}
+
+// version is the compiled schema of one version of a CRD.
+type version struct {
+	served          bool
+	statusSubres    bool
+	preserveUnknown bool
+	structural      *structuralschema.Structural
+	validator       validation.SchemaValidator
+
+	celOnce sync.Once
+	cel     *cel.Validator // nil when the schema has no rules
+}
+
+// LoadDir indexes the CRD files (*.yaml, *.yml, *.json) under dir. Schemas are
+// parsed when first needed.
+func LoadDir(dir string) (*Set, error) {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("load crds: %w", err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("load crds: %s is not a directory", dir)
+	}
+	return load(os.DirFS(dir), dir)
+}
+
+// Load indexes the CRD files (*.yaml, *.yml, *.json) in fsys.
+func Load(fsys fs.FS) (*Set, error) { return load(fsys, "") }
+
+func load(fsys fs.FS, root string) (*Set, error) {
+	s := &Set{
+		fsys:   fsys,
+		root:   root,
+		index:  map[schema.GroupKind]string{},
+		groups: map[string]bool{},
+		parsed: map[string]bool{},
+		kinds:  map[schema.GroupKind]*kind{},
+	}
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if p != "." && strings.HasPrefix(d.Name(), ".") {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		switch path.Ext(p) {
+		case ".yaml", ".yml":
+		case ".json":
+			s.unsure = append(s.unsure, p)
+			return nil
+		default:
+			return nil
+		}
+		gk, ok, err := scanHeader(fsys, p)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			s.unsure = append(s.unsure, p)
+			return nil
+		}
+		s.index[gk] = p
+		s.groups[gk.Group] = true
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load crds: %w", err)
+	}
+	return s, nil
+}
+
+// scanHeaderLimit bounds how much of a file the index reads: controller-gen and
+// most hand-written CRDs name their group and kind in the first lines.
+const scanHeaderLimit = 8 << 10
+
+// scanHeader finds spec.group and spec.names.kind of a single-document CRD file
+// from its first lines, without parsing the YAML. ok is false when the file does
+// not look like that (it is then parsed fully if a lookup misses).
+func scanHeader(fsys fs.FS, p string) (gk schema.GroupKind, ok bool, err error) {
+	f, err := fsys.Open(p)
+	if err != nil {
+		return gk, false, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(io.LimitReader(f, scanHeaderLimit))
+	var isCRD, inSpec, inNames bool
+	docs := 0
+	for sc.Scan() {
+		line := strings.TrimRight(sc.Text(), " \r")
+		switch {
+		case line == "---" || strings.HasPrefix(line, "--- "):
+			docs++
+			if docs > 1 || isCRD || inSpec {
+				return gk, false, nil
+			}
+			continue
+		case line == "" || strings.HasPrefix(strings.TrimSpace(line), "#"):
+			continue
+		}
+		indent := len(line) - len(strings.TrimLeft(line, " "))
+		key, val, _ := strings.Cut(strings.TrimSpace(line), ":")
+		val = strings.Trim(strings.TrimSpace(val), `"'`)
+		switch indent {
+		case 0:
+			inSpec = key == "spec"
+			inNames = false
+			if key == "kind" {
+				isCRD = val == "CustomResourceDefinition"
+			}
+		case 2:
+			if inSpec {
+				inNames = key == "names"
+				if key == "group" {
+					gk.Group = val
+				}
+			}
+		case 4:
+			if inNames && key == "kind" {
+				gk.Kind = val
+			}
+		}
+		if isCRD && gk.Group != "" && gk.Kind != "" {
+			return gk, true, nil
+		}
+	}
+	return gk, false, nil
+}
+
+// lookup returns the compiled schema of gk, parsing its file on first use. It
+// returns nil when no CRD in the set defines gk.
+func (s *Set) lookup(gk schema.GroupKind) *kind {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if k, ok := s.kinds[gk]; ok {
+		return k
+	}
+	if p, ok := s.index[gk]; ok && !s.parsed[p] {
+		s.parseFile(p)
+	}
+	if k, ok := s.kinds[gk]; ok {
+		return k
+	}
+	// A miss: the header scan may have skipped a multi-document or JSON file.
+	if !s.complete {
+		for _, p := range s.unsure {
+			if !s.parsed[p] {
+				s.parseFile(p)
+			}
+		}
+		s.complete = true
+	}
+	return s.kinds[gk]
+}
+
+// knowsGroup reports whether any CRD in the set serves group.
+func (s *Set) knowsGroup(group string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.groups[group] {
+		return true
+	}
+	if !s.complete {
+		for _, p := range s.unsure {
+			if !s.parsed[p] {
+				s.parseFile(p)
+			}
+		}
+		s.complete = true
+	}
+	return s.groups[group]
+}
+
+// parseFile parses every CRD in file p and compiles it. Errors are kept on the
+// kinds they concern (or dropped for files that hold no CRD), so one broken file
+// only affects the kinds it defines.
+func (s *Set) parseFile(p string) {
+	s.parsed[p] = true
+	b, err := fs.ReadFile(s.fsys, p)
+	if err != nil {
+		s.failIndexed(p, err)
+		return
+	}
+	for _, doc := range splitDocuments(b) {
+		var crd apiextensionsv1.CustomResourceDefinition
+		if err := yaml.Unmarshal(doc, &crd); err != nil {
+			s.failIndexed(p, err)
+			continue
+		}
+		if crd.Kind != "CustomResourceDefinition" || crd.Spec.Group == "" || crd.Spec.Names.Kind == "" {
+			continue
+		}
+		gk := schema.GroupKind{Group: crd.Spec.Group, Kind: crd.Spec.Names.Kind}
+		s.groups[gk.Group] = true
+		k, err := compile(&crd)
+		if err != nil {
+			k = &kind{crd: crd.Name, err: fmt.Errorf("%s: %w", s.display(p), err)}
+		}
+		s.kinds[gk] = k
+	}
+}
+
+// failIndexed records err for every kind the index maps to file p.
+func (s *Set) failIndexed(p string, err error) {
+	for gk, f := range s.index {
+		if f == p {
+			s.kinds[gk] = &kind{err: fmt.Errorf("%s: %w", s.display(p), err)}
+		}
+	}
+}
+
+func (s *Set) display(p string) string {
+	if s.root == "" {
+		return p
+	}
+	return path.Join(strings.ReplaceAll(s.root, `\`, "/"), p)
+}
+
+// compile converts every version's schema the way the API server does when it
+// starts serving a CRD.
+func compile(crd *apiextensionsv1.CustomResourceDefinition) (*kind, error) {
+	k := &kind{
+		crd:        crd.Name,
+		namespaced: crd.Spec.Scope == apiextensionsv1.NamespaceScoped,
+		versions:   map[string]*version{},
+	}
+	for i := range crd.Spec.Versions {
+		v := &crd.Spec.Versions[i]
+		val := v.Schema
+		if val == nil || val.OpenAPIV3Schema == nil {
+			// A version without a schema accepts anything (preserveUnknownFields CRDs).
+			k.versions[v.Name] = &version{served: v.Served, preserveUnknown: true}
+			continue
+		}
+		var internal apiextensions.CustomResourceValidation
+		if err := apiextensionsv1.Convert_v1_CustomResourceValidation_To_apiextensions_CustomResourceValidation(val, &internal, nil); err != nil {
+			return nil, fmt.Errorf("convert schema of %s %s: %w", crd.Name, v.Name, err)
+		}
+		st, err := structuralschema.NewStructural(internal.OpenAPIV3Schema)
+		if err != nil {
+			return nil, fmt.Errorf("schema of %s %s is not structural: %w", crd.Name, v.Name, err)
+		}
+		if err := structuraldefaulting.PruneDefaults(st); err != nil {
+			return nil, fmt.Errorf("defaults of %s %s: %w", crd.Name, v.Name, err)
+		}
+		validator, _, err := validation.NewSchemaValidator(internal.OpenAPIV3Schema)
+		if err != nil {
+			return nil, fmt.Errorf("schema of %s %s: %w", crd.Name, v.Name, err)
+		}
+		k.versions[v.Name] = &version{
+			served:          v.Served,
+			statusSubres:    v.Subresources != nil && v.Subresources.Status != nil,
+			preserveUnknown: crd.Spec.PreserveUnknownFields,
+			structural:      st,
+			validator:       validator,
+		}
+	}
+	return k, nil
+}
+
+// celValidator compiles the version's CEL rules on first use.
+func (v *version) celValidator() *cel.Validator {
+	v.celOnce.Do(func() {
+		v.cel = cel.NewValidator(v.structural, true, celconfig.PerCallLimit)
+	})
+	return v.cel
+}
+
+// Kinds returns the group/kinds the set can validate, sorted. It parses files
+// the header scan could not index.
+func (s *Set) Kinds() []schema.GroupKind {
+	s.knowsGroup("") // forces a complete index
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	seen := map[schema.GroupKind]bool{}
+	for gk := range s.index {
+		seen[gk] = true
+	}
+	for gk := range s.kinds {
+		seen[gk] = true
+	}
+	out := make([]schema.GroupKind, 0, len(seen))
+	for gk := range seen {
+		out = append(out, gk)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Group != out[j].Group {
+			return out[i].Group < out[j].Group
+		}
+		return out[i].Kind < out[j].Kind
+	})
+	return out
+}
+
+// splitDocuments splits a YAML stream at "---" lines, dropping empty documents.
+func splitDocuments(b []byte) [][]byte {
+	var docs [][]byte
+	var cur []byte
+	flush := func() {
+		if len(bytes.TrimSpace(cur)) > 0 {
+			docs = append(docs, cur)
+		}
+		cur = nil
+	}
+	for line := range bytes.Lines(b) {
+		t := bytes.TrimRight(line, " \t\r\n")
+		if bytes.Equal(t, []byte("---")) || bytes.HasPrefix(t, []byte("--- ")) {
+			flush()
+			continue
+		}
+		cur = append(cur, line...)
+	}
+	flush()
+	return docs
+}
