@@ -7,9 +7,11 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -731,5 +733,31 @@ func TestRegistryBinarySIGTERM(t *testing.T) {
 	resp.Body.Close()
 	if !strings.Contains(string(body), `"1.0.0"`) || !strings.Contains(string(body), `"1.1.0"`) {
 		t.Fatalf("versions after restart: %s", body)
+	}
+}
+
+// TestRegistryTokenHashOnly checks that token create stores the SHA-256 of the
+// token and never the token itself.
+func TestRegistryTokenHashOnly(t *testing.T) {
+	data := t.TempDir()
+	code, out, errs := platRun(t, nil, "registry", "token", "create", "--data", data, "--namespace", "acme", "--scope", "read")
+	if code != 0 {
+		t.Fatalf("token create: %s", errs)
+	}
+	secret := strings.TrimSpace(out)
+	sum := sha256.Sum256([]byte(secret))
+	var all []byte
+	filepath.WalkDir(data, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			b, _ := os.ReadFile(p)
+			all = append(all, b...)
+		}
+		return nil
+	})
+	if bytes.Contains(all, []byte(secret)) || bytes.Contains(all, []byte(strings.TrimPrefix(secret, "plat_"))) {
+		t.Fatal("the token itself is stored")
+	}
+	if !bytes.Contains(all, []byte(hex.EncodeToString(sum[:]))) {
+		t.Fatal("the token's SHA-256 is not stored")
 	}
 }
