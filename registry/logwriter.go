@@ -37,10 +37,17 @@ func NewBufferedLog(w io.Writer, interval time.Duration) *BufferedLog {
 	return b
 }
 
-// Write buffers p.
+// Write buffers p, one whole record: the buffer is flushed before a record that
+// would not fit, so records are never split between writes (other writers to the
+// same stream cannot land in the middle of one).
 func (b *BufferedLog) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.w.Buffered() > 0 && b.w.Available() < len(p) {
+		if err := b.w.Flush(); err != nil {
+			return 0, err
+		}
+	}
 	return b.w.Write(p)
 }
 
