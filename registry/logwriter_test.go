@@ -24,7 +24,10 @@ func TestBufferedLog(t *testing.T) {
 
 type writes struct{ calls []string }
 
-func (w *writes) Write(p []byte) (int, error) { w.calls = append(w.calls, string(p)); return len(p), nil }
+func (w *writes) Write(p []byte) (int, error) {
+	w.calls = append(w.calls, string(p))
+	return len(p), nil
+}
 
 // TestBufferedLogWholeRecords checks a full buffer is written on record boundaries.
 func TestBufferedLogWholeRecords(t *testing.T) {
