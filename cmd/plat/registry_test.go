@@ -435,10 +435,7 @@ func TestRegistryTofuReadToken(t *testing.T) {
 // which never sends the token when it fetches the archive: the grant in the
 // download location must carry it.
 func TestRegistryTerraformReadToken(t *testing.T) {
-	tf, err := exec.LookPath("terraform")
-	if err != nil {
-		t.Fatalf("terraform is not on PATH (this machine image ships /usr/local/bin/terraform): %v", err)
-	}
+	tf := testtools.Bin(t, "terraform") // built from source by scripts/tools.sh
 	f := newFixture(t)
 	srv := startServe(t, "--data", f.data, "--tls-cert", f.cert, "--tls-key", f.key, "--require-read-token")
 	f.publish(t, "https://"+srv.hostport, demoModule, "demo", "1.0.0")
