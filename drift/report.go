@@ -58,12 +58,14 @@ type Summary struct {
 // StackReport is the result for one stack directory.
 type StackReport struct {
 	// Dir is the stack directory as given by the user.
-	Dir        string          `json:"dir"`
-	Kind       Kind            `json:"kind"`
-	Status     Status          `json:"status"`
-	Resources  []ResourceDrift `json:"resources,omitempty"`
-	Error      string          `json:"error,omitempty"`
-	DurationMS int64           `json:"durationMs"`
+	Dir       string          `json:"dir"`
+	Kind      Kind            `json:"kind"`
+	Status    Status          `json:"status"`
+	Resources []ResourceDrift `json:"resources,omitempty"`
+	Error     string          `json:"error,omitempty"`
+	// Ignored counts drifted resources and attribute changes dropped by ignore rules.
+	Ignored    int   `json:"ignored,omitempty"`
+	DurationMS int64 `json:"durationMs"`
 }
 
 // ResourceDrift is one drifted resource.

@@ -1,9 +1,133 @@
 package cli
 
-import "github.com/spf13/cobra"
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
 
-// newModuleCmd is a placeholder until the registry work lands.
+	"github.com/spf13/cobra"
+
+	"github.com/platdev/plat/registry"
+	"github.com/platdev/plat/registry/archive"
+	"github.com/platdev/plat/registry/client"
+	"github.com/platdev/plat/registry/store"
+)
+
+// newModuleCmd builds `plat module` (publish).
 func newModuleCmd(env *Env) *cobra.Command {
-	_ = env
-	return notImplemented("module", "Publish module versions")
+	cmd := &cobra.Command{
+		Use:   "module",
+		Short: "Publish module versions",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return usageErr(errors.New("module: missing subcommand (publish)"))
+		},
+	}
+	cmd.AddCommand(newModulePublishCmd(env))
+	return cmd
+}
+
+func newModulePublishCmd(env *Env) *cobra.Command {
+	var regURL string
+	var k store.Key
+	cmd := &cobra.Command{
+		Use:   "publish DIR",
+		Short: "Pack a module directory and upload it as a new, immutable version",
+		Long: `Pack DIR (sorted, without timestamps or owners; .terraform/, .git/ and *.tfstate*
+are left out) and upload it to a plat registry. The token comes from PLAT_TOKEN, or
+TF_TOKEN_<host> as tofu and terraform use it.
+
+Exit codes: 0 published, 1 refused by the registry (version exists, invalid archive,
+not authorized), 2 usage error or registry unreachable.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageErr(fmt.Errorf("module publish: want exactly one module directory, got %d arguments", len(args)))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runPublish(cmd.Context(), env, args[0], regURL, k)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&regURL, "registry", "", "registry URL, e.g. https://registry.example.com (required)")
+	f.StringVar(&k.Namespace, "namespace", "", "namespace (required)")
+	f.StringVar(&k.Name, "name", "", "module name (required)")
+	f.StringVar(&k.System, "system", "", "target system, e.g. aws (required)")
+	f.StringVar(&k.Version, "version", "", "semantic version X.Y.Z (required)")
+	return cmd
+}
+
+func runPublish(ctx context.Context, env *Env, dir, regURL string, k store.Key) error {
+	var missing []string
+	for _, f := range []struct{ name, v string }{{"--registry", regURL}, {"--namespace", k.Namespace}, {"--name", k.Name}, {"--system", k.System}, {"--version", k.Version}} {
+		if f.v == "" {
+			missing = append(missing, f.name)
+		}
+	}
+	if len(missing) > 0 {
+		return usageErr(fmt.Errorf("module publish: missing %s", strings.Join(missing, ", ")))
+	}
+	if err := registry.CheckKey(k); err != nil {
+		return usageErr(fmt.Errorf("module publish: %v", strings.TrimPrefix(err.Error(), registry.ErrInvalid.Error()+": ")))
+	}
+	u, err := url.Parse(regURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return usageErr(fmt.Errorf("module publish: --registry %q: want http(s)://HOST[:PORT]", regURL))
+	}
+	if fi, err := os.Stat(dir); err != nil {
+		return usageErr(fmt.Errorf("module publish: %w", err))
+	} else if !fi.IsDir() {
+		return usageErr(fmt.Errorf("module publish: %s is not a directory", dir))
+	}
+	data, err := archive.Pack(dir)
+	if err != nil {
+		return exit(ExitFail, fmt.Errorf("module publish: pack %s: %w", dir, err))
+	}
+	token := env.Getenv("PLAT_TOKEN")
+	if token == "" {
+		token = env.Getenv(tfTokenVar(u.Hostname()))
+	}
+	c := client.New(regURL, token)
+	if f := env.Getenv("SSL_CERT_FILE"); f != "" {
+		// Honour SSL_CERT_FILE through Env too (not only the process environment),
+		// as tofu's own TLS does.
+		pem, err := os.ReadFile(f)
+		if err != nil {
+			return usageErr(fmt.Errorf("module publish: SSL_CERT_FILE: %w", err))
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return usageErr(fmt.Errorf("module publish: SSL_CERT_FILE %s holds no PEM certificates", f))
+		}
+		c.HTTP.Transport.(*http.Transport).TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	}
+	err = c.Publish(ctx, k, data)
+	var se *client.StatusError
+	switch {
+	case err == nil:
+		fmt.Fprintf(env.Stdout, "published %s/%s/%s %s (%d bytes)\n", k.Namespace, k.Name, k.System, k.Version, len(data))
+		return nil
+	case errors.As(err, &se) && se.Status == http.StatusNotFound:
+		return usageErr(fmt.Errorf("module publish: %s does not look like a plat registry: %v", regURL, se))
+	case errors.As(err, &se):
+		return exit(ExitFail, fmt.Errorf("module publish: %s/%s/%s %s refused: %v", k.Namespace, k.Name, k.System, k.Version, se))
+	default:
+		return usageErr(fmt.Errorf("module publish: %v", err))
+	}
+}
+
+// tfTokenVar is the environment variable tofu and terraform read a host's token
+// from: TF_TOKEN_ plus the host with '.' as '_' and '-' as '__'.
+func tfTokenVar(host string) string {
+	return "TF_TOKEN_" + strings.NewReplacer(".", "_", "-", "__").Replace(host)
 }

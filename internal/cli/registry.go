@@ -1,9 +1,180 @@
 package cli
 
-import "github.com/spf13/cobra"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
 
-// newRegistryCmd is a placeholder until the registry work lands.
+	"github.com/spf13/cobra"
+
+	"github.com/platdev/plat/registry"
+	"github.com/platdev/plat/registry/archive"
+	"github.com/platdev/plat/registry/auth"
+	"github.com/platdev/plat/registry/store"
+)
+
+// newRegistryCmd builds `plat registry` (serve, token create).
 func newRegistryCmd(env *Env) *cobra.Command {
-	_ = env
-	return notImplemented("registry", "Serve the module registry and mint tokens")
+	cmd := &cobra.Command{
+		Use:   "registry",
+		Short: "Serve the module registry and mint tokens",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return usageErr(errors.New("registry: missing subcommand (serve, token)"))
+		},
+	}
+	tokenCmd := &cobra.Command{
+		Use:   "token",
+		Short: "Manage registry API tokens",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return usageErr(errors.New("registry token: missing subcommand (create)"))
+		},
+	}
+	tokenCmd.AddCommand(newTokenCreateCmd(env))
+	cmd.AddCommand(newRegistryServeCmd(env), tokenCmd)
+	return cmd
+}
+
+func addStoreFlags(cmd *cobra.Command, cfg *registry.StoreConfig) {
+	cmd.Flags().StringVar(&cfg.DataDir, "data", "", "directory for the embedded store (SQLite metadata and archive files)")
+	cmd.Flags().StringVar(&cfg.DB, "db", "", "PostgreSQL URL for metadata (postgres://...) instead of SQLite in --data")
+	cmd.Flags().StringVar(&cfg.Blob, "blob", "", "bucket URL for archives (s3://bucket?endpoint=...&region=...) instead of files in --data")
+}
+
+func newRegistryServeCmd(env *Env) *cobra.Command {
+	var (
+		sc        registry.StoreConfig
+		listen    string
+		cert, key string
+		readTok   bool
+		accessLog bool
+		lim       = archive.DefaultLimits
+		drain     time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the Terraform module registry (protocol v1) and its upload API",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if (cert == "") != (key == "") {
+				return usageErr(errors.New("registry serve: --tls-cert and --tls-key go together"))
+			}
+			if sc.DataDir == "" && (sc.DB == "" || sc.Blob == "") {
+				return usageErr(errors.New("registry serve: give --data DIR (or both --db and --blob)"))
+			}
+			if lim.MaxCompressed <= 0 || lim.MaxUnpacked <= 0 || lim.MaxFiles <= 0 {
+				return usageErr(errors.New("registry serve: limits must be positive"))
+			}
+			return runServe(cmd.Context(), env, serveArgs{sc, listen, cert, key, readTok, accessLog, lim, drain})
+		},
+	}
+	addStoreFlags(cmd, &sc)
+	f := cmd.Flags()
+	f.StringVar(&listen, "listen", "127.0.0.1:8080", "address to listen on (HOST:PORT)")
+	f.StringVar(&cert, "tls-cert", "", "TLS certificate file (PEM); with --tls-key, serve HTTPS")
+	f.StringVar(&key, "tls-key", "", "TLS private key file (PEM)")
+	f.BoolVar(&readTok, "require-read-token", false, "require a read (or publish) token for the module's namespace on every read")
+	f.BoolVar(&accessLog, "access-log", true, "write one structured log record per request to stderr")
+	f.Int64Var(&lim.MaxCompressed, "max-archive-bytes", lim.MaxCompressed, "largest accepted upload (compressed)")
+	f.Int64Var(&lim.MaxUnpacked, "max-unpacked-bytes", lim.MaxUnpacked, "largest accepted module once unpacked")
+	f.IntVar(&lim.MaxFiles, "max-files", lim.MaxFiles, "most files and directories an archive may hold")
+	f.DurationVar(&drain, "shutdown-timeout", 30*time.Second, "how long in-flight requests may finish after SIGINT/SIGTERM")
+	return cmd
+}
+
+type serveArgs struct {
+	sc        registry.StoreConfig
+	listen    string
+	cert, key string
+	readTok   bool
+	accessLog bool
+	lim       archive.Limits
+	drain     time.Duration
+}
+
+func runServe(ctx context.Context, env *Env, a serveArgs) error {
+	lg := env.Log
+	st, err := registry.OpenStore(ctx, a.sc, false)
+	if err != nil {
+		return usageErr(fmt.Errorf("registry serve: %w", err))
+	}
+	defer st.Close()
+	svc, err := registry.NewService(ctx, st, registry.Config{RequireReadToken: a.readTok, Limits: a.lim, Log: lg})
+	if err != nil {
+		return usageErr(fmt.Errorf("registry serve: %w", err))
+	}
+	ln, err := net.Listen("tcp", a.listen)
+	if err != nil {
+		return usageErr(fmt.Errorf("registry serve: %w", err))
+	}
+	scheme := "http"
+	if a.cert != "" {
+		scheme = "https"
+	}
+	lg.Info("plat registry listening", "url", scheme+"://"+ln.Addr().String(), "require_read_token", a.readTok)
+	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() { svc.Run(runCtx); close(done) }()
+	h := registry.NewHandler(svc, registry.HandlerOptions{Log: lg, AccessLog: a.accessLog})
+	err = registry.Serve(ctx, ln, h, registry.ServeOptions{TLSCert: a.cert, TLSKey: a.key, ShutdownTimeout: a.drain, Log: lg})
+	stopRun()
+	<-done // download counts are written before the store closes
+	if err != nil {
+		if strings.Contains(err.Error(), "TLS") {
+			return usageErr(fmt.Errorf("registry serve: %w", err))
+		}
+		return exit(ExitFail, fmt.Errorf("registry serve: %w", err))
+	}
+	lg.Info("plat registry stopped")
+	return nil
+}
+
+func newTokenCreateCmd(env *Env) *cobra.Command {
+	var (
+		sc        registry.StoreConfig
+		namespace string
+		scope     string
+	)
+	cmd := &cobra.Command{
+		Use:   "create",
+		Short: "Mint a token for a namespace and print it (only its hash is stored)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if sc.DataDir == "" && sc.DB == "" {
+				return usageErr(errors.New("registry token create: give --data DIR or --db postgres://..."))
+			}
+			if namespace == "" {
+				return usageErr(errors.New("registry token create: --namespace is required"))
+			}
+			if !registry.ValidName(namespace) {
+				return usageErr(fmt.Errorf("registry token create: invalid namespace %q: use 1-%d lowercase letters, digits, '-' or '_'", namespace, registry.MaxNameLen))
+			}
+			if scope != string(store.ScopeRead) && scope != string(store.ScopePublish) {
+				return usageErr(fmt.Errorf("registry token create: --scope must be publish or read, not %q", scope))
+			}
+			ctx := cmd.Context()
+			st, err := registry.OpenStore(ctx, sc, true)
+			if err != nil {
+				return usageErr(fmt.Errorf("registry token create: %w", err))
+			}
+			defer st.Close()
+			secret, hash, err := auth.NewToken()
+			if err != nil {
+				return exit(ExitFail, err)
+			}
+			if err := st.CreateToken(ctx, store.Token{Hash: hash, Namespace: namespace, Scope: store.Scope(scope), CreatedAt: time.Now().UTC()}); err != nil {
+				return exit(ExitFail, fmt.Errorf("registry token create: %w", err))
+			}
+			fmt.Fprintln(env.Stdout, secret)
+			return nil
+		},
+	}
+	addStoreFlags(cmd, &sc)
+	cmd.Flags().StringVar(&namespace, "namespace", "", "namespace the token is for (required)")
+	cmd.Flags().StringVar(&scope, "scope", "", "publish (implies read) or read (required)")
+	return cmd
 }

@@ -1,0 +1,322 @@
+package compiler
+
+import (
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+
+	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/ast"
+	"cuelang.org/go/cue/errors"
+	"cuelang.org/go/cue/parser"
+
+	"github.com/platdev/plat/schemas"
+)
+
+// PlatformFile is the catalog file holding platform settings and org rules;
+// templates live in TEMPLATE/TemplateFile.
+const (
+	PlatformFile = "platform.cue"
+	TemplateFile = "template.cue"
+)
+
+// Registry is where rendered Terraform fetches modules from.
+type Registry struct {
+	Host      string // host[:port]
+	Namespace string
+}
+
+// String renders HOST[:PORT]/NAMESPACE.
+func (r Registry) String() string { return r.Host + "/" + r.Namespace }
+
+// ParseRegistry parses HOST[:PORT]/NAMESPACE, the value of plat render --registry.
+func ParseRegistry(s string) (Registry, error) {
+	host, ns, ok := strings.Cut(s, "/")
+	if !ok || host == "" || ns == "" || strings.Contains(ns, "/") || strings.ContainsAny(host, " \t@") || strings.Contains(host, "://") {
+		return Registry{}, fmt.Errorf("registry %q: want HOST[:PORT]/NAMESPACE, e.g. registry.example.com/platform", s)
+	}
+	if !dnsLabel(ns) {
+		return Registry{}, fmt.Errorf("registry %q: namespace %q is not a DNS label", s, ns)
+	}
+	return Registry{Host: host, Namespace: ns}, nil
+}
+
+func dnsLabel(s string) bool {
+	if len(s) == 0 || len(s) > 63 {
+		return false
+	}
+	for i, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' && i > 0 && i < len(s)-1) {
+			return false
+		}
+	}
+	return true
+}
+
+// Platform holds the platform settings of a catalog.
+type Platform struct {
+	Registry        Registry `json:"registry"`
+	Regions         []string `json:"regions"`
+	AccountID       string   `json:"accountId"`
+	ProviderVersion string   `json:"providerVersion"`
+}
+
+// Guardrail describes one rule of a template (or an org rule).
+type Guardrail struct {
+	ID       string
+	Severity Severity
+	Message  string
+	Hint     string
+	// Path is the parameter the rule is about ("" when it is about the template).
+	Path     string
+	Waivable bool
+}
+
+// Template is one compiled golden-path template.
+type Template struct {
+	Name        string
+	Description string
+	// Parameters describes what a stack may set under with:.
+	Parameters *Shape
+	Guardrails []Guardrail
+	Module     string
+	System     string
+	Version    string
+	Outputs    []string
+
+	file  string
+	value cue.Value
+}
+
+func (c *Compiler) loadSchemas() error {
+	var imports []ast.Decl
+	var decls []ast.Decl
+	ents, err := fs.ReadDir(schemas.FS, ".")
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		if !strings.HasSuffix(e.Name(), ".cue") {
+			continue
+		}
+		src, err := fs.ReadFile(schemas.FS, e.Name())
+		if err != nil {
+			return err
+		}
+		f, err := parser.ParseFile("schemas/"+e.Name(), src, parser.ParseComments)
+		if err != nil {
+			return err
+		}
+		for _, d := range f.Decls {
+			switch d.(type) {
+			case *ast.Package:
+			case *ast.ImportDecl:
+				imports = append(imports, d)
+			default:
+				decls = append(decls, d)
+			}
+		}
+	}
+	v := c.cc.BuildFile(&ast.File{Decls: append(imports, decls...)})
+	if err := v.Err(); err != nil {
+		return fmt.Errorf("schemas: %w", err)
+	}
+	c.schemas = v
+	c.stackSchema = v.LookupPath(cue.ParsePath("#Stack"))
+	c.templateSchema = v.LookupPath(cue.ParsePath("#Template"))
+	return nil
+}
+
+// StackShape describes the stack file (for plat schema).
+func (c *Compiler) StackShape() *Shape { return shapeOf(c.stackSchema, 0) }
+
+func (c *Compiler) loadPlatform() error {
+	src, err := fs.ReadFile(c.fsys, PlatformFile)
+	if err != nil {
+		return fmt.Errorf("catalog: %w", err)
+	}
+	v := c.cc.CompileBytes(src, cue.Filename(PlatformFile))
+	if err := v.Err(); err != nil {
+		return fmt.Errorf("catalog: %s", errorText(err))
+	}
+	p := v.LookupPath(cue.ParsePath("platform")).Unify(c.schemas.LookupPath(cue.ParsePath("#Platform")))
+	if err := p.Validate(cue.Concrete(true)); err != nil {
+		return fmt.Errorf("catalog: %s: platform settings: %s", PlatformFile, errorText(err))
+	}
+	if err := p.Decode(&c.platform); err != nil {
+		return fmt.Errorf("catalog: %s: %w", PlatformFile, err)
+	}
+	if org := v.LookupPath(cue.ParsePath("org")); org.Exists() {
+		c.org = v
+		// Org guardrails are described once, without a stack.
+		gs, err := guardrailsOf(org.LookupPath(cue.ParsePath("guardrails")), false)
+		if err != nil {
+			return fmt.Errorf("catalog: %s: org guardrails: %v", PlatformFile, err)
+		}
+		c.orgRules = gs
+	}
+	return nil
+}
+
+// Platform returns the catalog's platform settings.
+func (c *Compiler) Platform() Platform { return c.platform }
+
+// OrgGuardrails returns the org-wide rules of the catalog.
+func (c *Compiler) OrgGuardrails() []Guardrail { return c.orgRules }
+
+// TemplateNames lists the catalog's templates, sorted.
+func (c *Compiler) TemplateNames() ([]string, error) {
+	ents, err := fs.ReadDir(c.fsys, ".")
+	if err != nil {
+		return nil, fmt.Errorf("catalog: %w", err)
+	}
+	var names []string
+	for _, e := range ents {
+		if !e.IsDir() {
+			continue
+		}
+		if _, err := fs.Stat(c.fsys, path.Join(e.Name(), TemplateFile)); err == nil {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// Template compiles (once) and returns the named template. It returns
+// ErrUnknownTemplate when the catalog has no such template.
+func (c *Compiler) Template(name string) (*Template, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.template(name)
+}
+
+func (c *Compiler) template(name string) (*Template, error) {
+	if t, ok := c.templates[name]; ok {
+		return t, nil
+	}
+	if !dnsLabel(name) {
+		return nil, fmt.Errorf("%w: %q", ErrUnknownTemplate, name)
+	}
+	file := path.Join(name, TemplateFile)
+	src, err := fs.ReadFile(c.fsys, file)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %q", ErrUnknownTemplate, name)
+	}
+	v := c.cc.CompileBytes(src, cue.Filename(file))
+	if err := v.Err(); err != nil {
+		return nil, fmt.Errorf("catalog: %s", errorText(err))
+	}
+	v = v.Unify(c.templateSchema)
+	if err := v.Validate(); err != nil {
+		return nil, fmt.Errorf("catalog: %s does not meet the template contract: %s", file, errorText(err))
+	}
+	t := &Template{file: file, value: v}
+	var meta struct {
+		Name        string `json:"name"`
+		Description string `json:"description"`
+	}
+	if err := v.LookupPath(cue.ParsePath("name")).Decode(&meta.Name); err != nil {
+		return nil, fmt.Errorf("catalog: %s: name: %v", file, err)
+	}
+	if meta.Name != name {
+		return nil, fmt.Errorf("catalog: %s: name is %q, want the folder name %q", file, meta.Name, name)
+	}
+	_ = v.LookupPath(cue.ParsePath("description")).Decode(&meta.Description)
+	t.Name, t.Description = meta.Name, meta.Description
+	t.Parameters = shapeOf(v.LookupPath(cue.ParsePath("parameters")), 0)
+	t.Parameters.Open = false // unknown parameters are always refused
+	gs, err := guardrailsOf(v.LookupPath(cue.ParsePath("guardrails")), false)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: %s: guardrails: %v", file, err)
+	}
+	t.Guardrails = gs
+	tf := v.LookupPath(cue.ParsePath("terraform"))
+	for field, dst := range map[string]*string{"module": &t.Module, "system": &t.System, "version": &t.Version} {
+		d, _ := tf.LookupPath(cue.ParsePath(field)).Default()
+		if err := d.Decode(dst); err != nil {
+			return nil, fmt.Errorf("catalog: %s: terraform.%s: %v", file, field, err)
+		}
+	}
+	if err := tf.LookupPath(cue.ParsePath("outputs")).Decode(&t.Outputs); err != nil {
+		return nil, fmt.Errorf("catalog: %s: terraform.outputs: %v", file, err)
+	}
+	c.templates[name] = t
+	return t, nil
+}
+
+// guardrail is a guardrail as evaluated for one resource.
+type guardrail struct {
+	Guardrail
+	violated bool
+}
+
+// guardrailsOf reads a list of guardrails. With eval, violated must be concrete.
+func guardrailsOf(list cue.Value, eval bool) ([]Guardrail, error) {
+	gs, err := evalGuardrails(list, eval)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Guardrail, len(gs))
+	for i, g := range gs {
+		out[i] = g.Guardrail
+	}
+	return out, nil
+}
+
+func evalGuardrails(list cue.Value, eval bool) ([]guardrail, error) {
+	if !list.Exists() {
+		return nil, nil
+	}
+	it, err := list.List()
+	if err != nil {
+		return nil, err
+	}
+	var out []guardrail
+	for it.Next() {
+		g := it.Value()
+		var r guardrail
+		str := func(f string) string {
+			s, _ := g.LookupPath(cue.ParsePath(f)).Default()
+			x, _ := s.String()
+			return x
+		}
+		r.ID = str("id")
+		if r.ID == "" {
+			return nil, fmt.Errorf("a guardrail has no id")
+		}
+		if str("severity") == "warning" {
+			r.Severity = SeverityWarning
+		}
+		r.Message, r.Hint, r.Path = str("message"), str("hint"), str("path")
+		w, _ := g.LookupPath(cue.ParsePath("waivable")).Default()
+		r.Waivable, _ = w.Bool()
+		if eval {
+			b, err := g.LookupPath(cue.ParsePath("violated")).Bool()
+			if err != nil {
+				return nil, fmt.Errorf("guardrail %s: violated: %s", r.ID, errorText(err))
+			}
+			r.violated = b
+			// Messages may interpolate parameters; keep the plain text otherwise.
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// errorText renders a CUE error with its positions on one line per error.
+func errorText(err error) string {
+	var parts []string
+	for _, e := range errors.Errors(err) {
+		msg := e.Error()
+		if ps := e.InputPositions(); len(ps) > 0 {
+			msg = ps[0].String() + ": " + msg
+		} else if p := e.Position(); p.IsValid() {
+			msg = p.String() + ": " + msg
+		}
+		parts = append(parts, msg)
+	}
+	return strings.Join(parts, "; ")
+}

@@ -1,0 +1,511 @@
+// Package compiler turns stack files into Terraform or Crossplane manifests
+// through the golden-path templates of a CUE catalog, enforcing the catalog's
+// guardrails at compile time.
+//
+// It is a pure library: it reads the catalog from an fs.FS and stack files from
+// memory, returns rendered files in memory or diagnostics, never touches the
+// disk and logs nothing. Only templates a stack uses are compiled, each once per
+// Compiler, so the cost of a compile follows the stack, not the catalog.
+package compiler
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/cuecontext"
+)
+
+// Compiler compiles stacks against one catalog. It is safe for concurrent use;
+// compiles are serialised because CUE values are not.
+type Compiler struct {
+	fsys fs.FS
+
+	mu             sync.Mutex
+	cc             *cue.Context
+	schemas        cue.Value
+	stackSchema    cue.Value
+	templateSchema cue.Value
+	platform       Platform
+	org            cue.Value // platform.cue, whose org field holds the org rules
+	orgRules       []Guardrail
+	templates      map[string]*Template
+}
+
+// New loads the schemas and the catalog's platform settings (templates are
+// compiled on first use). catalog has the layout of plat's catalog/ folder:
+// platform.cue at the root and TEMPLATE/template.cue per template.
+func New(catalog fs.FS) (*Compiler, error) {
+	c := &Compiler{fsys: catalog, cc: cuecontext.New(), templates: map[string]*Template{}}
+	if err := c.loadSchemas(); err != nil {
+		return nil, err
+	}
+	if err := c.loadPlatform(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Format selects the Terraform output syntax.
+type Format int
+
+// Terraform output formats.
+const (
+	FormatHCL  Format = iota // .tf files
+	FormatJSON               // .tf.json files
+)
+
+// Source is one stack file: Name is how diagnostics and the generated-file header
+// name it (keep it relative), Data its content.
+type Source struct {
+	Name string
+	Data []byte
+}
+
+// Input is what Compile compiles.
+type Input struct {
+	Stacks []Source
+	// Now decides which waivers have expired; zero means time.Now().
+	Now time.Time
+	// Registry overrides the catalog's registry host and namespace.
+	Registry *Registry
+	// Format is the Terraform syntax.
+	Format Format
+}
+
+// Result holds the rendered stacks.
+type Result struct {
+	Stacks []*Stack
+}
+
+// Files returns every rendered file of every stack, paths relative to the output
+// directory.
+func (r *Result) Files() []File {
+	var fs []File
+	for _, s := range r.Stacks {
+		fs = append(fs, s.Files...)
+	}
+	return fs
+}
+
+// Stack is one rendered stack.
+type Stack struct {
+	// Name is metadata.name; the stack's files live in Name/.
+	Name string
+	// Source is the stack file's name as given in Input.
+	Source string
+	// Target is terraform or crossplane.
+	Target string
+	Files  []File
+}
+
+// File is one rendered file.
+type File struct {
+	// Path is relative to the output directory, with forward slashes: STACK/FILE.
+	Path string
+	Data []byte
+	// Objects are the Kubernetes objects of a Crossplane file, in file order, so
+	// they can be validated against CRDs without parsing Data again.
+	Objects []map[string]any
+}
+
+// Compile compiles every stack of in. Diagnostics holds every problem found in
+// every stack; Result holds the stacks that compiled without errors (callers that
+// write files should write nothing when Diagnostics.HasErrors()).
+func (c *Compiler) Compile(ctx context.Context, in Input) (*Result, Diagnostics) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := in.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	reg := c.platform.Registry
+	if in.Registry != nil {
+		reg = *in.Registry
+	}
+	res := &Result{}
+	var all Diagnostics
+	names := map[string]string{}
+	for _, src := range in.Stacks {
+		if err := ctx.Err(); err != nil {
+			all = append(all, Diagnostic{ID: "plat.canceled", Message: err.Error()})
+			break
+		}
+		sc := &stackCompiler{c: c, file: src.Name, now: now, reg: reg, format: in.Format}
+		st := sc.compile(src.Data)
+		if st != nil {
+			if prev, dup := names[st.Name]; dup {
+				p := sc.namePos
+				sc.diags = append(sc.diags, Diagnostic{File: src.Name, Line: p.Line, Col: p.Col, ID: IDDuplicateStack,
+					Message: fmt.Sprintf("stack name %q is also used by %s", st.Name, prev),
+					Hint:    "give every stack its own metadata.name; each renders into its own folder"})
+				st = nil
+			} else {
+				names[st.Name] = src.Name
+			}
+		}
+		sc.diags.Sort()
+		all = append(all, sc.diags...)
+		if st != nil && !sc.diags.HasErrors() {
+			res.Stacks = append(res.Stacks, st)
+		}
+	}
+	return res, all
+}
+
+// stackCompiler compiles one stack file.
+type stackCompiler struct {
+	c       *Compiler
+	file    string
+	now     time.Time
+	reg     Registry
+	format  Format
+	diags   Diagnostics
+	namePos Pos
+}
+
+type stackMeta struct {
+	name, team, environment, costCenter, target, region string
+}
+
+type resource struct {
+	index   int
+	name    string
+	node    *Node
+	with    *Node
+	tmpl    *Template
+	value   cue.Value
+	checked bool // parameters valid and evaluated
+	rails   []guardrail
+}
+
+func (s *stackCompiler) add(p Pos, sev Severity, id, resource, msg, hint string) {
+	s.diags = append(s.diags, Diagnostic{File: s.file, Line: p.Line, Col: p.Col, Severity: sev, ID: id, Message: msg, Hint: hint, Resource: resource})
+}
+
+func (s *stackCompiler) compile(src []byte) *Stack {
+	c := s.c
+	root, ds := LoadStack(s.file, src)
+	if len(ds) > 0 {
+		s.diags = ds
+		return nil
+	}
+	ck := &checker{cc: c.cc, file: s.file, diags: &s.diags}
+	ck.check(root, c.stackSchema, "", Pos{})
+	envelopeOK := !s.diags.HasErrors()
+
+	meta, spec := root.Get("metadata"), root.Get("spec")
+	m := stackMeta{
+		name: meta.Get("name").String(), team: meta.Get("team").String(),
+		environment: meta.Get("environment").String(), costCenter: meta.Get("costCenter").String(),
+		target: spec.Get("target").String(), region: spec.Get("region").String(),
+	}
+	if n := meta.Get("name"); n != nil {
+		s.namePos = n.Pos
+	}
+
+	// Org rules first: their tags go into every resource's context.
+	var org cue.Value
+	tags := map[string]string{}
+	if envelopeOK && c.org.Exists() {
+		org = c.org.FillPath(cue.ParsePath("org.stack"), c.cc.Encode(map[string]string{
+			"name": m.name, "team": m.team, "environment": m.environment,
+			"costCenter": m.costCenter, "region": m.region, "target": m.target,
+		})).LookupPath(cue.ParsePath("org"))
+		if err := org.LookupPath(cue.ParsePath("tags")).Decode(&tags); err != nil {
+			s.add(root.Pos, SeverityError, IDCatalog, "", "org tags: "+errorText(err), "report this to the platform team")
+			envelopeOK = false
+		}
+	}
+
+	resources := s.resources(spec.Get("resources"), m, tags, envelopeOK)
+	if !envelopeOK || s.diags.HasErrors() {
+		return nil
+	}
+
+	// Guardrails: org rules, then each resource's.
+	type violation struct {
+		g        guardrail
+		resource string
+		pos      Pos
+	}
+	var violations []violation
+	if org.Exists() {
+		gs, err := evalGuardrails(org.LookupPath(cue.ParsePath("guardrails")), true)
+		if err != nil {
+			s.add(root.Pos, SeverityError, IDCatalog, "", "org guardrails: "+err.Error(), "report this to the platform team")
+			return nil
+		}
+		for _, g := range gs {
+			if g.violated {
+				violations = append(violations, violation{g: g, pos: posOfPath(root, g.Path)})
+			}
+		}
+	}
+	known := map[string]map[string]Guardrail{} // resource -> id -> rule
+	for _, r := range resources {
+		known[r.name] = map[string]Guardrail{}
+		for _, g := range r.rails {
+			known[r.name][g.ID] = g.Guardrail
+			if g.violated {
+				violations = append(violations, violation{g: g, resource: r.name, pos: r.posOf(g.Path)})
+			}
+		}
+	}
+
+	waived := s.waivers(spec.Get("waivers"), known, func(id, res string) bool {
+		for _, v := range violations {
+			if v.g.ID == id && v.resource == res {
+				return true
+			}
+		}
+		return false
+	})
+	for _, v := range violations {
+		if waived[v.g.ID+"\x00"+v.resource] {
+			continue
+		}
+		msg := v.g.Message
+		if v.resource != "" {
+			msg = v.resource + ": " + msg
+		}
+		s.add(v.pos, v.g.Severity, v.g.ID, v.resource, msg, v.g.Hint)
+	}
+	if s.diags.HasErrors() {
+		return nil
+	}
+	st := &Stack{Name: m.name, Source: s.file, Target: m.target}
+	var err error
+	switch m.target {
+	case "terraform":
+		st.Files, err = s.renderTerraform(m, tags, resources)
+	case "crossplane":
+		st.Files, err = s.renderCrossplane(m, tags, resources)
+	}
+	if err != nil {
+		s.add(root.Pos, SeverityError, IDCatalog, "", err.Error(), "report this to the platform team")
+		return nil
+	}
+	if s.diags.HasErrors() {
+		return nil
+	}
+	return st
+}
+
+// resources checks every resource: unique names, known templates, parameters
+// valid for the template; with evaluate, it also evaluates the template.
+func (s *stackCompiler) resources(list *Node, m stackMeta, tags map[string]string, evaluate bool) []*resource {
+	if list == nil || list.Kind != KindList {
+		return nil
+	}
+	c := s.c
+	seen := map[string]Pos{}
+	var out []*resource
+	var names []string
+	if ts, err := c.TemplateNamesLocked(); err == nil {
+		names = ts
+	}
+	for i, item := range list.Items {
+		if item.Kind != KindMap {
+			continue
+		}
+		r := &resource{index: i, node: item, name: item.Get("name").String(), with: item.Get("with")}
+		if nn := item.Get("name"); nn != nil && r.name != "" {
+			if prev, dup := seen[r.name]; dup {
+				s.add(nn.Pos, SeverityError, IDDuplicateResource, r.name,
+					fmt.Sprintf("resource name %q is already used on line %d", r.name, prev.Line),
+					"resource names are unique in a stack; rename one of them")
+			} else {
+				seen[r.name] = nn.Pos
+			}
+		}
+		tn := item.Get("template")
+		if tn == nil || tn.Kind != KindString {
+			continue
+		}
+		t, err := c.template(tn.Str)
+		if err != nil {
+			if strings.HasPrefix(err.Error(), ErrUnknownTemplate.Error()) {
+				msg := fmt.Sprintf("unknown template %q", tn.Str)
+				if sug := suggest(tn.Str, names); sug != "" {
+					msg += fmt.Sprintf("; did you mean %q?", sug)
+				}
+				s.add(tn.Pos, SeverityError, IDUnknownTemplate, r.name, msg, "templates in the catalog: "+strings.Join(names, ", "))
+			} else {
+				s.add(tn.Pos, SeverityError, IDCatalog, r.name, err.Error(), "report this to the platform team")
+			}
+			continue
+		}
+		r.tmpl = t
+		ctxMeta := m
+		if !evaluate {
+			// The stack's own fields are invalid; check parameters in a neutral context.
+			ctxMeta = stackMeta{name: "stack", team: "team", environment: "dev", costCenter: "CC-0000", target: "terraform", region: "region"}
+		}
+		name := r.name
+		if name == "" {
+			name = "resource"
+		}
+		v := t.value.FillPath(cue.ParsePath("context"), c.cc.Encode(map[string]any{
+			"stack": ctxMeta.name, "resource": name, "name": ctxMeta.name + "-" + name,
+			"team": ctxMeta.team, "environment": ctxMeta.environment, "costCenter": ctxMeta.costCenter,
+			"region": ctxMeta.region, "namespace": ctxMeta.team, "accountId": c.platform.AccountID,
+			"tags": tags, "labels": tags,
+		}))
+		with := r.with
+		withPath := fmt.Sprintf("spec.resources[%d].with", i)
+		ck := &checker{cc: c.cc, file: s.file, resource: r.name, diags: &s.diags}
+		withPos := item.Pos
+		if f := item.field("with"); f != nil {
+			withPos = f.KeyPos
+		}
+		if with == nil {
+			with = &Node{Kind: KindMap, Pos: item.Pos}
+		}
+		if with.Kind == KindNull {
+			with = &Node{Kind: KindMap, Pos: with.Pos}
+		}
+		if !ck.check(with, v.LookupPath(cue.ParsePath("parameters")), withPath, withPos) {
+			out = append(out, r)
+			continue
+		}
+		if !evaluate {
+			out = append(out, r)
+			continue
+		}
+		v = v.FillPath(cue.ParsePath("parameters"), c.cc.Encode(with.Go()))
+		if err := v.LookupPath(cue.ParsePath("parameters")).Validate(cue.Concrete(true)); err != nil {
+			s.add(withPos, SeverityError, IDParameter, r.name, fmt.Sprintf("%s: %s", withPath, plainError(err)), "see plat catalog show "+t.Name)
+			out = append(out, r)
+			continue
+		}
+		rails, err := evalGuardrails(v.LookupPath(cue.ParsePath("guardrails")), true)
+		if err != nil {
+			s.add(tn.Pos, SeverityError, IDCatalog, r.name, fmt.Sprintf("template %s: %v", t.Name, err), "report this to the platform team")
+			out = append(out, r)
+			continue
+		}
+		r.value, r.rails, r.checked = v, rails, true
+		out = append(out, r)
+	}
+	return out
+}
+
+// TemplateNamesLocked is TemplateNames for callers holding c.mu.
+func (c *Compiler) TemplateNamesLocked() ([]string, error) { return c.TemplateNames() }
+
+// posOf finds where a guardrail about parameter path should point: the value if
+// the stack sets it, else the with: key, else the template: value.
+func (r *resource) posOf(path string) Pos {
+	if path != "" && r.with != nil {
+		if n := r.with.Get(path); n != nil {
+			return n.Pos
+		}
+	}
+	if f := r.node.field("with"); f != nil {
+		return f.KeyPos
+	}
+	if t := r.node.Get("template"); t != nil {
+		return t.Pos
+	}
+	return r.node.Pos
+}
+
+// posOfPath resolves a dotted path in the stack file to a position.
+func posOfPath(root *Node, path string) Pos {
+	n := root
+	for _, k := range strings.Split(path, ".") {
+		next := n.Get(k)
+		if next == nil {
+			break
+		}
+		n = next
+	}
+	return n.Pos
+}
+
+// waivers checks the stack's waivers and returns the violations they accept,
+// keyed id NUL resource.
+func (s *stackCompiler) waivers(list *Node, known map[string]map[string]Guardrail, violated func(id, res string) bool) map[string]bool {
+	waived := map[string]bool{}
+	if list == nil || list.Kind != KindList {
+		return waived
+	}
+	orgIDs := map[string]Guardrail{}
+	for _, g := range s.c.orgRules {
+		orgIDs[g.ID] = g
+	}
+	for _, w := range list.Items {
+		id, res := w.Get("guardrail"), w.Get("resource")
+		exp := w.Get("expires")
+		if id == nil || res == nil || exp == nil {
+			continue
+		}
+		rules, ok := known[res.Str]
+		if !ok {
+			s.add(res.Pos, SeverityError, IDWaiverResource, "", fmt.Sprintf("waiver for unknown resource %q", res.Str),
+				"resources of this stack: "+strings.Join(sortedKeys(known), ", "))
+			continue
+		}
+		g, ok := rules[id.Str]
+		if !ok {
+			if og, isOrg := orgIDs[id.Str]; isOrg {
+				g = og
+			} else {
+				ids := sortedKeys(rules)
+				msg := fmt.Sprintf("resource %s has no guardrail %q", res.Str, id.Str)
+				if sug := suggest(id.Str, ids); sug != "" {
+					msg += fmt.Sprintf("; did you mean %q?", sug)
+				}
+				s.add(id.Pos, SeverityError, IDWaiverUnknown, res.Str, msg, "guardrails of this resource: "+strings.Join(ids, ", "))
+				continue
+			}
+		}
+		if !g.Waivable {
+			s.add(id.Pos, SeverityError, IDWaiverNotWaivable, res.Str, fmt.Sprintf("guardrail %s cannot be waived", g.ID), g.Hint)
+			continue
+		}
+		day, err := time.Parse("2006-01-02", exp.Str)
+		if err != nil {
+			s.add(exp.Pos, SeverityError, IDWaiverDate, res.Str, fmt.Sprintf("expires: %q is not a date", exp.Str), "write the last day the waiver counts as YYYY-MM-DD")
+			continue
+		}
+		// A waiver counts through the whole of its expiry day (UTC).
+		if !s.now.Before(day.AddDate(0, 0, 1)) {
+			s.add(exp.Pos, SeverityWarning, IDWaiverExpired, res.Str,
+				fmt.Sprintf("waiver of %s for %s expired on %s and no longer counts", g.ID, res.Str, exp.Str),
+				"fix the resource, or renew the waiver with a new expiry date")
+			continue
+		}
+		if !violated(g.ID, res.Str) {
+			s.add(id.Pos, SeverityWarning, IDWaiverUnused, res.Str,
+				fmt.Sprintf("waiver of %s for %s is not needed: the guardrail holds", g.ID, res.Str), "remove the waiver")
+			continue
+		}
+		waived[g.ID+"\x00"+res.Str] = true
+	}
+	return waived
+}
+
+// plainError is a CUE error without positions (they point into the catalog).
+func plainError(err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, "\n"); i > 0 {
+		msg = msg[:i]
+	}
+	return msg
+}
+
+func sortedStrings(m map[string]string) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}

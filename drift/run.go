@@ -1,0 +1,296 @@
+package drift
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Checker checks one stack directory of the kind it handles. Check never changes
+// state or live objects. It reports failures in the returned StackReport (Status
+// StatusError and Error set) rather than as a Go error, so one broken stack never
+// stops a pass. Run fills in Dir, Kind and DurationMS, and applies ignore rules
+// afterwards, so a Checker need only set Status, Resources and Error. Check must
+// return promptly once ctx is done. It is called concurrently for different
+// directories.
+type Checker interface {
+	Check(ctx context.Context, dir string) StackReport
+}
+
+// CheckerFunc adapts a function to the Checker interface.
+type CheckerFunc func(ctx context.Context, dir string) StackReport
+
+// Check calls f(ctx, dir).
+func (f CheckerFunc) Check(ctx context.Context, dir string) StackReport { return f(ctx, dir) }
+
+// ErrorChecker returns a Checker that fails every stack with err; the CLI uses it
+// for a kind whose checker could not be set up, so other stacks still run.
+func ErrorChecker(err error) Checker {
+	return CheckerFunc(func(context.Context, string) StackReport { return Failed(err) })
+}
+
+// Failed returns a StackReport for a stack that could not be checked.
+func Failed(err error) StackReport {
+	return StackReport{Status: StatusError, Error: err.Error()}
+}
+
+// Event reports progress of a pass: once when a stack starts (Stack is nil) and
+// once when it finishes.
+type Event struct {
+	Index int // position of the stack in RunOptions.Dirs
+	Dir   string
+	Total int // number of stacks in the pass
+	Done  int // stacks finished so far, this one included when Stack is set
+	Stack *StackReport
+}
+
+// RunOptions configure one drift pass.
+type RunOptions struct {
+	// Dirs are the stack directories, reported in this order.
+	Dirs []string
+	// Parallel is how many stacks are checked at once; 0 means runtime.NumCPU().
+	Parallel int
+	// Timeout bounds each stack's check; 0 means no limit.
+	Timeout time.Duration
+	// Checkers maps each kind of stack to the checker for it. A stack whose kind has
+	// no checker is reported as an error.
+	Checkers map[Kind]Checker
+	// Ignore is applied to every stack in addition to the stack's own
+	// .platdriftignore file.
+	Ignore *IgnoreRules
+	// Progress, if set, is called as stacks start and finish, from one goroutine at
+	// a time.
+	Progress func(Event)
+	// Now returns the current time; nil means time.Now. Tests pin it.
+	Now func() time.Time
+}
+
+// Run checks every directory in opts.Dirs, at most opts.Parallel at a time, and
+// returns the assembled report. It never fails as a whole: problems with a stack
+// become that stack's error. When ctx is cancelled, stacks not yet started are
+// reported as errors.
+func Run(ctx context.Context, opts RunOptions) Report {
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	parallel := opts.Parallel
+	if parallel <= 0 {
+		parallel = runtime.NumCPU()
+	}
+	start := now()
+	stacks := make([]StackReport, len(opts.Dirs))
+
+	var mu sync.Mutex // serialises Progress calls and the done count
+	done := 0
+	progress := func(ev Event) {
+		if opts.Progress == nil {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if ev.Stack != nil {
+			done++
+		}
+		ev.Done = done
+		ev.Total = len(opts.Dirs)
+		opts.Progress(ev)
+	}
+
+	sem := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	for i, dir := range opts.Dirs {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			stacks[i] = Failed(fmt.Errorf("not checked: %w", context.Cause(ctx)))
+			stacks[i].Dir = dir
+			progress(Event{Index: i, Dir: dir, Stack: &stacks[i]})
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			progress(Event{Index: i, Dir: dir})
+			stacks[i] = checkOne(ctx, dir, opts, now)
+			progress(Event{Index: i, Dir: dir, Stack: &stacks[i]})
+		}()
+	}
+	wg.Wait()
+
+	r := Report{
+		SchemaVersion: SchemaVersion,
+		StartedAt:     start.UTC(),
+		DurationMS:    now().Sub(start).Milliseconds(),
+		Stacks:        stacks,
+	}
+	r.Summary = Summarize(stacks)
+	return r
+}
+
+func checkOne(ctx context.Context, dir string, opts RunOptions, now func() time.Time) (sr StackReport) {
+	start := now()
+	kind, err := DetectKind(dir)
+	defer func() {
+		sr.Dir = dir
+		sr.Kind = kind
+		sr.DurationMS = now().Sub(start).Milliseconds()
+		if sr.Status == "" {
+			sr.Status = statusOf(sr)
+		}
+	}()
+	if err != nil {
+		return Failed(err)
+	}
+	ignore, err := LoadIgnoreFile(filepath.Join(dir, IgnoreFileName))
+	if err != nil {
+		return Failed(err)
+	}
+	c := opts.Checkers[kind]
+	if c == nil {
+		return Failed(fmt.Errorf("%s stack: %w", kind, ErrNoChecker))
+	}
+	cctx := ctx
+	if opts.Timeout > 0 {
+		var cancel context.CancelFunc
+		cctx, cancel = context.WithTimeoutCause(ctx, opts.Timeout, fmt.Errorf("timed out after %s", opts.Timeout))
+		defer cancel()
+	}
+	sr = c.Check(cctx, dir)
+	if sr.Status == StatusError {
+		if sr.Error == "" {
+			sr.Error = "check failed"
+		}
+		sr.Resources = nil
+		return sr
+	}
+	sr.Resources = Normalize(enforceMasks(sr.Resources))
+	sr.Ignored = 0
+	for _, rules := range []*IgnoreRules{opts.Ignore, ignore} {
+		var n int
+		sr.Resources, n = rules.Apply(sr.Resources)
+		sr.Ignored += n
+	}
+	sr.Status = statusOf(sr)
+	return sr
+}
+
+func statusOf(sr StackReport) Status {
+	switch {
+	case sr.Error != "":
+		return StatusError
+	case len(sr.Resources) > 0:
+		return StatusDrifted
+	default:
+		return StatusClean
+	}
+}
+
+// Summarize counts stacks by status and drifted resources.
+func Summarize(stacks []StackReport) Summary {
+	s := Summary{Stacks: len(stacks)}
+	for _, st := range stacks {
+		switch st.Status {
+		case StatusClean:
+			s.Clean++
+		case StatusDrifted:
+			s.Drifted++
+			s.DriftedResources += len(st.Resources)
+		default:
+			s.Errors++
+		}
+	}
+	return s
+}
+
+// DetectKind says how dir is checked: KindTerraform when it holds *.tf or *.tf.json
+// files, KindCrossplane when it holds YAML manifests with apiVersion and kind.
+// Otherwise it returns an error wrapping ErrNotStack (or the fs error when dir is
+// missing or not a directory).
+func DetectKind(dir string) (Kind, error) {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return "", errors.New("no such directory")
+		}
+		return "", err
+	}
+	if !fi.IsDir() {
+		return "", errors.New("not a directory")
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return "", err
+	}
+	var yamls []string
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() {
+			continue
+		}
+		switch {
+		case strings.HasSuffix(name, ".tf"), strings.HasSuffix(name, ".tf.json"):
+			return KindTerraform, nil
+		case strings.HasSuffix(name, ".yaml"), strings.HasSuffix(name, ".yml"):
+			yamls = append(yamls, filepath.Join(dir, name))
+		}
+	}
+	for _, y := range yamls {
+		if isManifest(y) {
+			return KindCrossplane, nil
+		}
+	}
+	return "", fmt.Errorf("%w: no *.tf, *.tf.json or Kubernetes manifests (YAML with apiVersion and kind) in it", ErrNotStack)
+}
+
+// isManifest reports whether a YAML file has top-level apiVersion and kind keys in
+// any of its documents.
+func isManifest(path string) bool {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	var api, kind bool
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case line == "---":
+			api, kind = false, false
+		case strings.HasPrefix(line, "apiVersion:"):
+			api = true
+		case strings.HasPrefix(line, "kind:"):
+			kind = true
+		}
+		if api && kind {
+			return true
+		}
+	}
+	return false
+}
+
+// enforceMasks makes sure no value of a change flagged Sensitive survives,
+// whatever the checker put in it.
+func enforceMasks(rs []ResourceDrift) []ResourceDrift {
+	for i := range rs {
+		for j := range rs[i].Changes {
+			if c := &rs[i].Changes[j]; c.Sensitive {
+				c.Declared, c.Live = Masked, Masked
+			}
+		}
+	}
+	return rs
+}

@@ -1,0 +1,255 @@
+package terraform
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+
+	tfjson "github.com/hashicorp/terraform-json"
+
+	"github.com/platdev/plat/drift"
+)
+
+// FromPlan turns a plan's resource_drift into drifted resources. Entries whose
+// actions are no-op (including moved-only entries) are skipped; deletions become
+// ActionDeleted without attribute changes; updates become ActionChanged with one
+// change per differing leaf attribute. Every value marked sensitive in
+// before_sensitive or after_sensitive (tofu marks schema-sensitive attributes
+// there as well as values derived from sensitive inputs) is replaced with
+// drift.Masked, and any sensitive string that also shows up inside an unmarked
+// value is masked there too.
+func FromPlan(p *tfjson.Plan) []drift.ResourceDrift {
+	if p == nil {
+		return nil
+	}
+	secrets := collectSecrets(p.ResourceDrift)
+	var out []drift.ResourceDrift
+	for _, rc := range p.ResourceDrift {
+		if rc == nil || rc.Change == nil || rc.Mode == tfjson.DataResourceMode {
+			continue
+		}
+		a := rc.Change.Actions
+		var rd drift.ResourceDrift
+		switch {
+		case a.NoOp(), a.Read(), len(a) == 0:
+			continue
+		case a.Delete():
+			rd = drift.ResourceDrift{Action: drift.ActionDeleted}
+		default:
+			d := differ{secrets: secrets}
+			d.diff("", rc.Change.Before, rc.Change.After, rc.Change.BeforeSensitive, rc.Change.AfterSensitive)
+			rd = drift.ResourceDrift{Action: drift.ActionChanged, Changes: d.changes}
+		}
+		rd.Address = rc.Address
+		rd.Type = rc.Type
+		out = append(out, rd)
+	}
+	return drift.Normalize(out)
+}
+
+type differ struct {
+	secrets []string
+	changes []drift.AttributeChange
+}
+
+func (d *differ) diff(path string, before, after, bs, as any) {
+	bm, bIsMap := before.(map[string]any)
+	am, aIsMap := after.(map[string]any)
+	bl, bIsList := before.([]any)
+	al, aIsList := after.([]any)
+	if (isTrue(bs) || isTrue(as)) && !(bIsMap && aIsMap) && !(bIsList && aIsList) {
+		// A sensitive leaf, or a sensitive value whose shape changed: mask it
+		// whole. Sensitive maps and lists on both sides are walked so paths still
+		// say where the change is; child() keeps the mark on every leaf.
+		if !equal(before, after) {
+			d.add(drift.AttributeChange{Path: path, Declared: drift.Masked, Live: drift.Masked, Sensitive: true})
+		}
+		return
+	}
+	switch {
+	case (bIsMap || before == nil) && (aIsMap || after == nil) && (bIsMap || aIsMap):
+		if len(bm) == 0 && len(am) == 0 {
+			break // null versus {}: a leaf change below
+		}
+		keys := make([]string, 0, len(bm)+len(am))
+		for k := range bm {
+			keys = append(keys, k)
+		}
+		for k := range am {
+			if _, ok := bm[k]; !ok {
+				keys = append(keys, k)
+			}
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			d.diff(joinKey(path, k), bm[k], am[k], child(bs, k), child(as, k))
+		}
+		return
+	case (bIsList || before == nil) && (aIsList || after == nil) && (bIsList || aIsList):
+		if len(bl) == 0 && len(al) == 0 {
+			break
+		}
+		for i := range max(len(bl), len(al)) {
+			var b, a any
+			if i < len(bl) {
+				b = bl[i]
+			}
+			if i < len(al) {
+				a = al[i]
+			}
+			d.diff(fmt.Sprintf("%s[%d]", path, i), b, a, index(bs, i), index(as, i))
+		}
+		return
+	}
+	if equal(before, after) {
+		return
+	}
+	if hasSensitive(bs) || hasSensitive(as) {
+		// A container on one side and a scalar on the other, with sensitive parts.
+		d.add(drift.AttributeChange{Path: path, Declared: drift.Masked, Live: drift.Masked, Sensitive: true})
+		return
+	}
+	d.add(drift.AttributeChange{Path: path, Declared: d.scrub(before), Live: d.scrub(after)})
+}
+
+func (d *differ) add(c drift.AttributeChange) { d.changes = append(d.changes, c) }
+
+// scrub masks known secret strings that appear inside a value not itself marked
+// sensitive (for example a secret interpolated into a plain attribute).
+func (d *differ) scrub(v any) any {
+	if len(d.secrets) == 0 {
+		return v
+	}
+	switch v := v.(type) {
+	case string:
+		for _, s := range d.secrets {
+			v = strings.ReplaceAll(v, s, drift.Masked)
+		}
+		return v
+	case map[string]any:
+		m := make(map[string]any, len(v))
+		for k, e := range v {
+			m[k] = d.scrub(e)
+		}
+		return m
+	case []any:
+		l := make([]any, len(v))
+		for i, e := range v {
+			l[i] = d.scrub(e)
+		}
+		return l
+	}
+	return v
+}
+
+// minSecretLen keeps very short sensitive values (a "1", a "true") from masking
+// unrelated text; such values are still masked where they are marked.
+const minSecretLen = 4
+
+// collectSecrets returns every string found under a sensitive mark in any drift
+// entry, longest first.
+func collectSecrets(rcs []*tfjson.ResourceChange) []string {
+	set := map[string]bool{}
+	var walk func(v, s any, marked bool)
+	walk = func(v, s any, marked bool) {
+		marked = marked || isTrue(s)
+		switch v := v.(type) {
+		case string:
+			if marked && len(v) >= minSecretLen {
+				set[v] = true
+			}
+		case json.Number:
+			if marked && len(v) >= minSecretLen {
+				set[string(v)] = true
+			}
+		case map[string]any:
+			for k, e := range v {
+				walk(e, child(s, k), marked)
+			}
+		case []any:
+			for i, e := range v {
+				walk(e, index(s, i), marked)
+			}
+		}
+	}
+	for _, rc := range rcs {
+		if rc == nil || rc.Change == nil {
+			continue
+		}
+		walk(rc.Change.Before, rc.Change.BeforeSensitive, false)
+		walk(rc.Change.After, rc.Change.AfterSensitive, false)
+	}
+	out := make([]string, 0, len(set))
+	for s := range set {
+		out = append(out, s)
+	}
+	slices.SortFunc(out, func(a, b string) int {
+		if len(a) != len(b) {
+			return len(b) - len(a)
+		}
+		return strings.Compare(a, b)
+	})
+	return out
+}
+
+func isTrue(s any) bool { b, ok := s.(bool); return ok && b }
+
+func child(s any, k string) any {
+	if isTrue(s) {
+		return true
+	}
+	if m, ok := s.(map[string]any); ok {
+		return m[k]
+	}
+	return nil
+}
+
+func index(s any, i int) any {
+	if isTrue(s) {
+		return true
+	}
+	if l, ok := s.([]any); ok && i < len(l) {
+		return l[i]
+	}
+	return nil
+}
+
+func hasSensitive(s any) bool {
+	switch s := s.(type) {
+	case bool:
+		return s
+	case map[string]any:
+		for _, e := range s {
+			if hasSensitive(e) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range s {
+			if hasSensitive(e) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func equal(a, b any) bool { return reflect.DeepEqual(a, b) }
+
+var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*$`)
+
+// joinKey appends a map key or attribute name to a path: tags.team, or
+// tags["kubernetes.io/name"] when the key is not an identifier.
+func joinKey(path, k string) string {
+	if !identRE.MatchString(k) {
+		q, _ := json.Marshal(k)
+		return path + "[" + string(q) + "]"
+	}
+	if path == "" {
+		return k
+	}
+	return path + "." + k
+}

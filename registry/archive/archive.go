@@ -1,0 +1,234 @@
+// Package archive checks uploaded module archives (gzip-compressed tar) before the
+// registry stores anything, and packs module directories into archives
+// deterministically for plat module publish.
+package archive
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+)
+
+// Sentinel errors; the registry maps ErrInvalid to 400 and ErrTooLarge to 413.
+var (
+	// ErrInvalid means the archive is not a safe gzip-compressed tar of a module.
+	ErrInvalid = errors.New("invalid archive")
+	// ErrTooLarge means a size or file-count limit was exceeded.
+	ErrTooLarge = errors.New("archive too large")
+)
+
+// Limits bound what an archive may hold.
+type Limits struct {
+	// MaxCompressed bounds the archive as uploaded.
+	MaxCompressed int64
+	// MaxUnpacked bounds the sum of the file sizes once unpacked.
+	MaxUnpacked int64
+	// MaxFiles bounds the number of entries (files and directories).
+	MaxFiles int
+}
+
+// DefaultLimits are generous for Terraform modules and small enough to refuse
+// decompression bombs quickly.
+var DefaultLimits = Limits{
+	MaxCompressed: 20 << 20,
+	MaxUnpacked:   200 << 20,
+	MaxFiles:      10000,
+}
+
+// maxKept bounds each file Validate keeps in memory for documentation.
+const maxKept = 1 << 20
+
+// Contents is what Validate learned about a valid archive.
+type Contents struct {
+	// Files lists the regular files, cleaned, in archive order.
+	Files []string
+	// Unpacked is the total size of the regular files.
+	Unpacked int64
+	// Root holds the root-level *.tf files and README files (each at most 1 MiB),
+	// keyed by name, for documentation.
+	Root map[string][]byte
+}
+
+// countingReader fails once more than limit bytes have been read through it, so a
+// decompression bomb is refused after reading at most limit bytes of it.
+type countingReader struct {
+	r     io.Reader
+	n     int64
+	limit int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	if c.n > c.limit {
+		return 0, fmt.Errorf("%w: more than %d bytes once decompressed", ErrTooLarge, c.limit)
+	}
+	if rem := c.limit - c.n + 1; int64(len(p)) > rem {
+		p = p[:rem]
+	}
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if c.n > c.limit {
+		return n, fmt.Errorf("%w: more than %d bytes once decompressed", ErrTooLarge, c.limit)
+	}
+	return n, err
+}
+
+// Validate checks an uploaded archive without writing anything anywhere: gzip+tar
+// only; only regular files and directories; no absolute paths, no "..", no
+// duplicates; size and file-count limits; at least one Terraform file at the root.
+// Errors wrap ErrInvalid or ErrTooLarge.
+func Validate(data []byte, lim Limits) (*Contents, error) {
+	if lim.MaxCompressed > 0 && int64(len(data)) > lim.MaxCompressed {
+		return nil, fmt.Errorf("%w: %d bytes compressed, limit %d", ErrTooLarge, len(data), lim.MaxCompressed)
+	}
+	if len(data) < 2 || data[0] != 0x1f || data[1] != 0x8b {
+		return nil, fmt.Errorf("%w: not gzip-compressed", ErrInvalid)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	// Tar headers and padding add at most a few KiB per entry on top of the
+	// file contents themselves.
+	maxFiles := lim.MaxFiles
+	if maxFiles <= 0 {
+		maxFiles = DefaultLimits.MaxFiles
+	}
+	maxUnpacked := lim.MaxUnpacked
+	if maxUnpacked <= 0 {
+		maxUnpacked = DefaultLimits.MaxUnpacked
+	}
+	cr := &countingReader{r: zr, limit: maxUnpacked + int64(maxFiles+2)*3*512 + 2<<20}
+	tr := tar.NewReader(cr)
+	c := &Contents{Root: map[string][]byte{}}
+	seen := map[string]bool{}
+	entries := 0
+	hasTF := false
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, wrapRead(err)
+		}
+		entries++
+		if entries > maxFiles {
+			return nil, fmt.Errorf("%w: more than %d entries", ErrTooLarge, maxFiles)
+		}
+		name, err := cleanName(h.Name)
+		if err != nil {
+			return nil, err
+		}
+		switch h.Typeflag {
+		case tar.TypeDir:
+			if name == "" {
+				continue
+			}
+		case tar.TypeReg:
+			if name == "" {
+				return nil, fmt.Errorf("%w: file with an empty name", ErrInvalid)
+			}
+		case tar.TypeSymlink, tar.TypeLink:
+			return nil, fmt.Errorf("%w: %s: links are not allowed", ErrInvalid, name)
+		case tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
+			return nil, fmt.Errorf("%w: %s: devices and pipes are not allowed", ErrInvalid, name)
+		default:
+			return nil, fmt.Errorf("%w: %s: unsupported entry type %q", ErrInvalid, name, h.Typeflag)
+		}
+		if seen[name] {
+			return nil, fmt.Errorf("%w: %s appears twice", ErrInvalid, name)
+		}
+		seen[name] = true
+		if h.Typeflag == tar.TypeDir {
+			continue
+		}
+		if h.Size < 0 {
+			return nil, fmt.Errorf("%w: %s: negative size", ErrInvalid, name)
+		}
+		c.Unpacked += h.Size
+		if c.Unpacked > maxUnpacked {
+			return nil, fmt.Errorf("%w: more than %d bytes unpacked", ErrTooLarge, maxUnpacked)
+		}
+		c.Files = append(c.Files, name)
+		root := !strings.Contains(name, "/")
+		keep := root && h.Size <= maxKept && isDocFile(name)
+		if root && (strings.HasSuffix(name, ".tf") || strings.HasSuffix(name, ".tf.json")) {
+			hasTF = true
+		}
+		var dst io.Writer = io.Discard
+		var buf bytes.Buffer
+		if keep {
+			dst = &buf
+		}
+		if n, err := io.Copy(dst, tr); err != nil {
+			return nil, wrapRead(err)
+		} else if n != h.Size {
+			return nil, fmt.Errorf("%w: %s: truncated", ErrInvalid, name)
+		}
+		if keep {
+			c.Root[name] = buf.Bytes()
+		}
+	}
+	// Read what follows the tar end marker too, so the gzip checksum is verified
+	// (still through the counting reader).
+	if _, err := io.Copy(io.Discard, cr); err != nil {
+		return nil, wrapRead(err)
+	}
+	if !hasTF {
+		return nil, fmt.Errorf("%w: no Terraform files (*.tf, *.tf.json) at the module root", ErrInvalid)
+	}
+	return c, nil
+}
+
+func wrapRead(err error) error {
+	if errors.Is(err, ErrTooLarge) {
+		return err
+	}
+	return fmt.Errorf("%w: %v", ErrInvalid, err)
+}
+
+func isDocFile(name string) bool {
+	return strings.HasSuffix(name, ".tf") || strings.HasPrefix(strings.ToLower(name), "readme")
+}
+
+// cleanName checks a tar entry name and returns it without a leading "./" or a
+// trailing "/"; the archive root is "".
+func cleanName(name string) (string, error) {
+	bad := func(why string) (string, error) {
+		return "", fmt.Errorf("%w: entry %q: %s", ErrInvalid, name, why)
+	}
+	switch {
+	case len(name) > 1024:
+		return bad("name too long")
+	case strings.ContainsAny(name, "\x00\\"):
+		return bad("name holds a NUL or backslash")
+	case strings.HasPrefix(name, "/"):
+		return bad("absolute path")
+	case len(name) >= 2 && name[1] == ':':
+		return bad("absolute path")
+	}
+	n := strings.TrimSuffix(name, "/")
+	for strings.HasPrefix(n, "./") {
+		n = n[2:]
+	}
+	if n == "." || n == "" {
+		return "", nil
+	}
+	for _, part := range strings.Split(n, "/") {
+		switch part {
+		case "..":
+			return bad("path escapes the module root")
+		case "", ".":
+			return bad("path is not clean")
+		}
+	}
+	if path.Clean(n) != n {
+		return bad("path is not clean")
+	}
+	return n, nil
+}

@@ -1,0 +1,124 @@
+package registry
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/platdev/plat/registry/store/blobs"
+	"github.com/platdev/plat/registry/store/sqlstore"
+)
+
+// StoreConfig says where a registry keeps its data: the embedded default is
+// everything under DataDir (SQLite plus archive files); DB (postgres://...) and
+// Blob (s3://bucket?...) move metadata and archives out so replicas are stateless.
+type StoreConfig struct {
+	DataDir string
+	DB      string
+	Blob    string
+}
+
+// OpenStore opens the store cfg describes. With metadataOnly, no archive storage
+// is opened (enough for token management).
+func OpenStore(ctx context.Context, cfg StoreConfig, metadataOnly bool) (*sqlstore.Store, error) {
+	if cfg.DataDir == "" && (cfg.DB == "" || (cfg.Blob == "" && !metadataOnly)) {
+		return nil, errors.New("no data store: give --data DIR, or --db postgres://... (and --blob s3://... to serve)")
+	}
+	var b blobs.Blobs
+	if !metadataOnly {
+		var err error
+		if cfg.Blob != "" {
+			b, err = blobs.Open(ctx, cfg.Blob)
+		} else {
+			b, err = blobs.NewFiles(filepath.Join(cfg.DataDir, "archives"))
+		}
+		if err != nil {
+			return nil, fmt.Errorf("archive storage: %w", err)
+		}
+	}
+	var st *sqlstore.Store
+	var err error
+	if cfg.DB != "" {
+		st, err = sqlstore.OpenPostgres(ctx, cfg.DB, b)
+	} else {
+		st, err = sqlstore.OpenSQLite(ctx, filepath.Join(cfg.DataDir, "registry.db"), b)
+	}
+	if err != nil {
+		if b != nil {
+			b.Close()
+		}
+		return nil, fmt.Errorf("metadata database: %w", err)
+	}
+	return st, nil
+}
+
+// ServeOptions configures Serve. Zero timeouts take the defaults.
+type ServeOptions struct {
+	TLSCert, TLSKey   string
+	ReadHeaderTimeout time.Duration // default 10 s
+	ReadTimeout       time.Duration // default 5 min (uploads)
+	WriteTimeout      time.Duration // default 5 min (downloads)
+	IdleTimeout       time.Duration // default 2 min
+	ShutdownTimeout   time.Duration // default 30 s: how long in-flight requests may drain
+	Log               *slog.Logger
+}
+
+// Serve serves h on ln until ctx is cancelled, then stops accepting connections
+// and waits (up to ShutdownTimeout) for in-flight requests to finish.
+func Serve(ctx context.Context, ln net.Listener, h http.Handler, o ServeOptions) error {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&o.ReadHeaderTimeout, 10*time.Second)
+	def(&o.ReadTimeout, 5*time.Minute)
+	def(&o.WriteTimeout, 5*time.Minute)
+	def(&o.IdleTimeout, 2*time.Minute)
+	def(&o.ShutdownTimeout, 30*time.Second)
+	lg := o.Log
+	if lg == nil {
+		lg = slog.New(slog.DiscardHandler)
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: o.ReadHeaderTimeout,
+		ReadTimeout:       o.ReadTimeout,
+		WriteTimeout:      o.WriteTimeout,
+		IdleTimeout:       o.IdleTimeout,
+		ErrorLog:          slog.NewLogLogger(lg.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	if (o.TLSCert == "") != (o.TLSKey == "") {
+		return errors.New("TLS needs both a certificate and a key")
+	}
+	if o.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(o.TLSCert, o.TLSKey)
+		if err != nil {
+			return fmt.Errorf("load TLS certificate: %w", err)
+		}
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		ln = tls.NewListener(ln, srv.TLSConfig)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	lg.Info("shutting down", "drain_timeout", o.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), o.ShutdownTimeout)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
+		err = serr
+	}
+	return err
+}

@@ -1,0 +1,27 @@
+package sqlstore_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/platdev/plat/registry/store"
+	"github.com/platdev/plat/registry/store/blobs"
+	"github.com/platdev/plat/registry/store/sqlstore"
+	"github.com/platdev/plat/registry/store/storetest"
+)
+
+// TestSQLiteFilesConformance runs the conformance suite on the embedded default:
+// SQLite metadata plus archive files.
+func TestSQLiteFilesConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) storetest.Opener {
+		dir := t.TempDir()
+		return func() (store.Store, error) {
+			b, err := blobs.NewFiles(filepath.Join(dir, "archives"))
+			if err != nil {
+				return nil, err
+			}
+			return sqlstore.OpenSQLite(context.Background(), filepath.Join(dir, "registry.db"), b)
+		}
+	})
+}

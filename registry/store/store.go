@@ -1,0 +1,129 @@
+// Package store defines the registry's storage interface: module version metadata,
+// the archives themselves, API tokens and the server's signing key. Backends live in
+// subpackages (sqlstore); every backend passes the conformance suite in storetest.
+package store
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+)
+
+// Sentinel errors every backend returns (wrapped or not) so that callers can use
+// errors.Is without knowing the backend.
+var (
+	// ErrNotFound means the module version, archive or token does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrExists means a module version (or token) with the same key is already stored.
+	ErrExists = errors.New("already exists")
+	// ErrNoBlobs means the store was opened for metadata only (token management).
+	ErrNoBlobs = errors.New("store has no archive storage configured")
+)
+
+// Ref names a module: namespace, name and target system (provider).
+type Ref struct {
+	Namespace string
+	Name      string
+	System    string
+}
+
+// String returns the registry address form ns/name/system.
+func (r Ref) String() string { return r.Namespace + "/" + r.Name + "/" + r.System }
+
+// Key identifies one version of a module.
+type Key struct {
+	Ref
+	Version string
+}
+
+// String returns ns/name/system/version.
+func (k Key) String() string { return k.Ref.String() + "/" + k.Version }
+
+// Version is the metadata of one published module version, without its
+// documentation (see Details).
+type Version struct {
+	Key
+	// BlobKey is where the backend keeps the archive; opaque to callers.
+	BlobKey     string
+	Size        int64
+	SHA256      string // hex digest of the archive bytes
+	PublishedAt time.Time
+	Description string
+	Downloads   int64
+}
+
+// Details is a Version plus the documentation extracted at publish time.
+type Details struct {
+	Version
+	Readme string
+	// Doc is the JSON-encoded inputs and outputs of the root module, as produced by
+	// the registry service; the store keeps it verbatim.
+	Doc []byte
+}
+
+// NewVersion is what Publish stores: the key, documentation and archive digest.
+type NewVersion struct {
+	Key
+	Description string
+	Readme      string
+	Doc         []byte
+	SHA256      string
+	PublishedAt time.Time
+}
+
+// Scope is what a token may do.
+type Scope string
+
+// Token scopes. Publish implies read.
+const (
+	ScopeRead    Scope = "read"
+	ScopePublish Scope = "publish"
+)
+
+// Token is a stored API token. Only the SHA-256 hash of the secret is kept.
+type Token struct {
+	Hash      string // hex SHA-256 of the secret
+	Namespace string
+	Scope     Scope
+	CreatedAt time.Time
+}
+
+// Archive is an open module archive.
+type Archive interface {
+	io.ReadSeekCloser
+}
+
+// Store keeps module versions, their archives, tokens and the signing key.
+// Implementations are safe for concurrent use. A version is either wholly present
+// (metadata row and archive) or absent.
+type Store interface {
+	// Publish stores the archive and then the version's metadata. It returns an
+	// error wrapping ErrExists, leaving the existing version untouched, when the
+	// version is already there. On any failure nothing becomes visible.
+	Publish(ctx context.Context, v NewVersion, archive []byte) error
+	// Versions lists the versions of one module in no particular order; an
+	// unknown module has none (and no error).
+	Versions(ctx context.Context, ref Ref) ([]Version, error)
+	// Details returns one version with its documentation, or ErrNotFound.
+	Details(ctx context.Context, k Key) (Details, error)
+	// List returns every version of every module in namespace (all namespaces when
+	// namespace is empty), without documentation.
+	List(ctx context.Context, namespace string) ([]Version, error)
+	// OpenArchive opens the archive of a version previously returned by Versions,
+	// Details or List.
+	OpenArchive(ctx context.Context, v Version) (Archive, error)
+	// AddDownloads adds to the download counters of the given versions.
+	AddDownloads(ctx context.Context, counts map[Key]int64) error
+
+	// CreateToken stores a token; ErrExists if the hash is already stored.
+	CreateToken(ctx context.Context, t Token) error
+	// Token looks a token up by the hash of its secret, or returns ErrNotFound.
+	Token(ctx context.Context, hash string) (Token, error)
+	// SigningKey returns the server's secret key for download grants, creating it
+	// on first use. Every replica sharing the store gets the same key.
+	SigningKey(ctx context.Context) ([]byte, error)
+
+	// Close releases the store's resources.
+	Close() error
+}

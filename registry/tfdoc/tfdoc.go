@@ -1,0 +1,147 @@
+// Package tfdoc extracts a Terraform module's documentation (its input variables and
+// outputs) from the root module's HCL, the way the public registry shows it.
+package tfdoc
+
+import (
+	"encoding/json"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	ctyjson "github.com/zclconf/go-cty/cty/json"
+)
+
+// Input is one input variable.
+type Input struct {
+	Name        string `json:"name"`
+	Type        string `json:"type"`
+	Description string `json:"description"`
+	// Default is the JSON encoding of the default value (as a string, as the public
+	// registry API does), or the source text when it is not a constant; empty and
+	// omitted when the variable has no default.
+	Default   string `json:"default,omitempty"`
+	Required  bool   `json:"required"`
+	Sensitive bool   `json:"sensitive,omitempty"`
+}
+
+// Output is one output value.
+type Output struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	Sensitive   bool   `json:"sensitive,omitempty"`
+}
+
+// Module is the documentation of a module's root.
+type Module struct {
+	Inputs  []Input  `json:"inputs"`
+	Outputs []Output `json:"outputs"`
+}
+
+var schema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
+	{Type: "variable", LabelNames: []string{"name"}},
+	{Type: "output", LabelNames: []string{"name"}},
+}}
+
+var varSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+	{Name: "type"}, {Name: "description"}, {Name: "default"}, {Name: "sensitive"},
+}}
+
+var outSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+	{Name: "description"}, {Name: "sensitive"},
+}}
+
+// Parse reads the given .tf files (name to contents) and returns their variables
+// and outputs sorted by name. Files that do not parse contribute what they can;
+// the returned diagnostics say what was wrong.
+func Parse(files map[string][]byte) (Module, hcl.Diagnostics) {
+	m := Module{Inputs: []Input{}, Outputs: []Output{}}
+	var diags hcl.Diagnostics
+	names := make([]string, 0, len(files))
+	for n := range files {
+		if strings.HasSuffix(n, ".tf") {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		src := files[n]
+		f, d := hclsyntax.ParseConfig(src, n, hcl.InitialPos)
+		diags = append(diags, d...)
+		if f == nil || f.Body == nil {
+			continue
+		}
+		content, _, d := f.Body.PartialContent(schema)
+		diags = append(diags, d...)
+		for _, b := range content.Blocks {
+			switch b.Type {
+			case "variable":
+				attrs, _, _ := b.Body.PartialContent(varSchema)
+				in := Input{Name: b.Labels[0], Required: true}
+				if a, ok := attrs.Attributes["type"]; ok {
+					in.Type = sourceText(src, a.Expr.Range())
+				}
+				in.Description = stringAttr(attrs.Attributes["description"])
+				in.Sensitive = boolAttr(attrs.Attributes["sensitive"])
+				if a, ok := attrs.Attributes["default"]; ok {
+					in.Required = false
+					in.Default = defaultText(src, a)
+				}
+				m.Inputs = append(m.Inputs, in)
+			case "output":
+				attrs, _, _ := b.Body.PartialContent(outSchema)
+				m.Outputs = append(m.Outputs, Output{
+					Name:        b.Labels[0],
+					Description: stringAttr(attrs.Attributes["description"]),
+					Sensitive:   boolAttr(attrs.Attributes["sensitive"]),
+				})
+			}
+		}
+	}
+	sort.Slice(m.Inputs, func(i, j int) bool { return m.Inputs[i].Name < m.Inputs[j].Name })
+	sort.Slice(m.Outputs, func(i, j int) bool { return m.Outputs[i].Name < m.Outputs[j].Name })
+	return m, diags
+}
+
+func sourceText(src []byte, r hcl.Range) string {
+	if r.Start.Byte < 0 || r.End.Byte > len(src) || r.Start.Byte > r.End.Byte {
+		return ""
+	}
+	return string(src[r.Start.Byte:r.End.Byte])
+}
+
+func stringAttr(a *hcl.Attribute) string {
+	if a == nil {
+		return ""
+	}
+	v, d := a.Expr.Value(nil)
+	if d.HasErrors() || !v.IsKnown() || v.IsNull() {
+		return ""
+	}
+	if s, ok := asString(v); ok {
+		return s
+	}
+	return ""
+}
+
+func boolAttr(a *hcl.Attribute) bool {
+	if a == nil {
+		return false
+	}
+	v, d := a.Expr.Value(nil)
+	if d.HasErrors() || !v.IsKnown() || v.IsNull() {
+		return false
+	}
+	b, err := json.Marshal(ctyjson.SimpleJSONValue{Value: v})
+	return err == nil && string(b) == "true"
+}
+
+func defaultText(src []byte, a *hcl.Attribute) string {
+	v, d := a.Expr.Value(nil)
+	if !d.HasErrors() && v.IsWhollyKnown() {
+		if b, err := ctyjson.Marshal(v, v.Type()); err == nil {
+			return string(b)
+		}
+	}
+	return sourceText(src, a.Expr.Range())
+}
