@@ -47,6 +47,7 @@ func BenchmarkValidateCRDs(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		s.Prepare(objs) // as plat validate --crds does
 		for _, o := range objs {
 			if errs := s.Validate(o); len(errs) != 0 {
 				b.Fatal(errs)

@@ -31,6 +31,15 @@ func validateCRDs(dir string, res *compiler.Result) (compiler.Diagnostics, error
 	if err != nil {
 		return nil, usageErr(fmt.Errorf("--crds: %w", err))
 	}
+	var objs []map[string]any
+	for _, s := range res.Stacks {
+		if s.Target == "crossplane" {
+			for _, f := range s.Files {
+				objs = append(objs, f.Objects...)
+			}
+		}
+	}
+	set.Prepare(objs) // loads the kinds used, in parallel
 	var diags compiler.Diagnostics
 	for _, s := range res.Stacks {
 		if s.Target != "crossplane" {
