@@ -18,7 +18,7 @@ demo: build
 
 ## tools: build or install every real tool the tests drive (cached outside the tree).
 tools:
-	bash scripts/tools.sh test
+	bash scripts/tools.sh all
 
 ## check: static checks.
 check: tools
@@ -36,11 +36,25 @@ test: tools check
 unit:
 	$(GO) test ./...
 
-bench:
-	bash scripts/bench.sh
+## bench: plat side by side with its peers (cue, conftest, nginx, tofu loops); writes BENCHMARKS.md.
+bench: tools
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) run ./internal/benchcmp/platbench -out BENCHMARKS.md
 
+## bench-smoke: every benchmark once on tiny inputs, so they do not rot (part of make test).
 bench-smoke:
-	bash scripts/bench.sh --smoke
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./... >/dev/null
+	$(GO) run ./internal/benchcmp/platbench -smoke >/dev/null
+	@echo "bench-smoke: ok"
 
 clean:
 	rm -rf bin out
+
+## fuzz: run each fuzz target for a while (FUZZTIME=30s by default).
+FUZZTIME ?= 30s
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; $(GO) test $$pkg -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) || exit 1; \
+	  done; \
+	done

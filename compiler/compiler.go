@@ -224,9 +224,11 @@ func (s *stackCompiler) compile(src []byte) *Stack {
 	}
 
 	resources := s.resources(spec.Get("resources"), m, tags, envelopeOK)
-	if !envelopeOK || s.diags.HasErrors() {
+	if !envelopeOK {
 		return nil
 	}
+	// Guardrails of the resources that evaluated are reported even when other
+	// resources have errors, so users see every problem at once.
 
 	// Guardrails: org rules, then each resource's.
 	type violation struct {
@@ -248,8 +250,12 @@ func (s *stackCompiler) compile(src []byte) *Stack {
 		}
 	}
 	known := map[string]map[string]Guardrail{} // resource -> id -> rule
+	unchecked := map[string]bool{}
 	for _, r := range resources {
 		known[r.name] = map[string]Guardrail{}
+		if !r.checked {
+			unchecked[r.name] = true
+		}
 		for _, g := range r.rails {
 			known[r.name][g.ID] = g.Guardrail
 			if g.violated {
@@ -258,7 +264,7 @@ func (s *stackCompiler) compile(src []byte) *Stack {
 		}
 	}
 
-	waived := s.waivers(spec.Get("waivers"), known, func(id, res string) bool {
+	waived := s.waivers(spec.Get("waivers"), known, unchecked, func(id, res string) bool {
 		for _, v := range violations {
 			if v.g.ID == id && v.resource == res {
 				return true
@@ -324,6 +330,7 @@ func (s *stackCompiler) resources(list *Node, m stackMeta, tags map[string]strin
 				seen[r.name] = nn.Pos
 			}
 		}
+		out = append(out, r)
 		tn := item.Get("template")
 		if tn == nil || tn.Kind != KindString {
 			continue
@@ -371,27 +378,22 @@ func (s *stackCompiler) resources(list *Node, m stackMeta, tags map[string]strin
 			with = &Node{Kind: KindMap, Pos: with.Pos}
 		}
 		if !ck.check(with, v.LookupPath(cue.ParsePath("parameters")), withPath, withPos) {
-			out = append(out, r)
 			continue
 		}
 		if !evaluate {
-			out = append(out, r)
 			continue
 		}
 		v = v.FillPath(cue.ParsePath("parameters"), c.cc.Encode(with.Go()))
 		if err := v.LookupPath(cue.ParsePath("parameters")).Validate(cue.Concrete(true)); err != nil {
 			s.add(withPos, SeverityError, IDParameter, r.name, fmt.Sprintf("%s: %s", withPath, plainError(err)), "see plat catalog show "+t.Name)
-			out = append(out, r)
 			continue
 		}
 		rails, err := evalGuardrails(v.LookupPath(cue.ParsePath("guardrails")), true)
 		if err != nil {
 			s.add(tn.Pos, SeverityError, IDCatalog, r.name, fmt.Sprintf("template %s: %v", t.Name, err), "report this to the platform team")
-			out = append(out, r)
 			continue
 		}
 		r.value, r.rails, r.checked = v, rails, true
-		out = append(out, r)
 	}
 	return out
 }
@@ -431,7 +433,7 @@ func posOfPath(root *Node, path string) Pos {
 
 // waivers checks the stack's waivers and returns the violations they accept,
 // keyed id NUL resource.
-func (s *stackCompiler) waivers(list *Node, known map[string]map[string]Guardrail, violated func(id, res string) bool) map[string]bool {
+func (s *stackCompiler) waivers(list *Node, known map[string]map[string]Guardrail, unchecked map[string]bool, violated func(id, res string) bool) map[string]bool {
 	waived := map[string]bool{}
 	if list == nil || list.Kind != KindList {
 		return waived
@@ -445,6 +447,9 @@ func (s *stackCompiler) waivers(list *Node, known map[string]map[string]Guardrai
 		exp := w.Get("expires")
 		if id == nil || res == nil || exp == nil {
 			continue
+		}
+		if unchecked[res.Str] {
+			continue // the resource has errors of its own
 		}
 		rules, ok := known[res.Str]
 		if !ok {

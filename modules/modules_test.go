@@ -1,6 +1,7 @@
 package modules
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,8 @@ import (
 	"github.com/hashicorp/hcl/v2/ext/typeexpr"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 
+	"github.com/platdev/plat/catalog"
+	"github.com/platdev/plat/compiler"
 	"github.com/platdev/plat/internal/testtools"
 )
 
@@ -176,4 +179,72 @@ func attrName(tr hcl.Traversal) string {
 		return a.Name
 	}
 	return ""
+}
+
+// TestCatalogMatchesModules renders the example stacks with the shipped catalog and
+// checks every module call against the approved module it names: each argument is a
+// declared variable, and every variable without a default is passed.
+func TestCatalogMatchesModules(t *testing.T) {
+	comp, err := compiler.New(catalog.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := testtools.RepoRoot(t)
+	stacks, err := filepath.Glob(filepath.Join(root, "examples", "*", "platform.yaml"))
+	if err != nil || len(stacks) == 0 {
+		t.Fatalf("no example stacks: %v", err)
+	}
+	seen := map[string]bool{}
+	for _, path := range stacks {
+		src, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Render every example for Terraform, whatever its own target.
+		src = []byte(strings.Replace(string(src), "target: crossplane", "target: terraform", 1))
+		res, diags := comp.Compile(context.Background(), compiler.Input{Stacks: []compiler.Source{{Name: path, Data: src}}})
+		if diags.HasErrors() {
+			t.Fatalf("%s: %v", path, diags)
+		}
+		for _, f := range res.Files() {
+			if filepath.Base(f.Path) != "main.tf" {
+				continue
+			}
+			file, d := hclsyntax.ParseConfig(f.Data, f.Path, hcl.InitialPos)
+			if d.HasErrors() {
+				t.Fatalf("%s: %s", f.Path, d.Error())
+			}
+			for _, b := range file.Body.(*hclsyntax.Body).Blocks {
+				if b.Type != "module" {
+					continue
+				}
+				v, _ := b.Body.Attributes["source"].Expr.Value(nil)
+				parts := strings.Split(v.AsString(), "/")
+				dir := strings.Join(parts[len(parts)-2:], "/") // <template>/<system>
+				seen[dir] = true
+				m := load(t, dir)
+				for name, a := range b.Body.Attributes {
+					if name == "source" || name == "version" {
+						continue
+					}
+					if m.variables[name] == nil {
+						t.Errorf("%s: module %q passes %q, which modules/%s does not declare", a.SrcRange, b.Labels[0], name, dir)
+					}
+				}
+				for name, vb := range m.variables {
+					if _, hasDefault := vb.Body.Attributes["default"]; hasDefault {
+						continue
+					}
+					if _, passed := b.Body.Attributes[name]; !passed {
+						t.Errorf("%s: module %q does not pass required variable %q of modules/%s", b.DefRange(), b.Labels[0], name, dir)
+					}
+				}
+			}
+		}
+	}
+	for _, dir := range approved {
+		if !seen[dir] {
+			t.Errorf("no example stack calls modules/%s", dir)
+		}
+	}
 }

@@ -105,9 +105,8 @@ type service struct {
 	queue   chan message
 	m       *metrics
 
-	mu     sync.Mutex
-	last   map[string]stackState // by stack name
-	passes int
+	mu   sync.Mutex
+	last map[string]stackState // by stack name
 }
 
 type stackState struct {
@@ -145,7 +144,26 @@ func newService(opts Options) (*service, error) {
 	if err := os.MkdirAll(s.reports, 0o755); err != nil {
 		return nil, fmt.Errorf("reports directory: %w", err)
 	}
+	s.loadPrevious()
 	return s, nil
+}
+
+// loadPrevious seeds what was last seen of each stack from the reports a
+// previous run left, so a restart does not announce unchanged drift again.
+func (s *service) loadPrevious() {
+	files, _ := filepath.Glob(filepath.Join(s.reports, "*.json"))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		var r drift.Report
+		if json.Unmarshal(b, &r) != nil || r.SchemaVersion != drift.SchemaVersion || len(r.Stacks) != 1 {
+			continue
+		}
+		st := r.Stacks[0]
+		s.last[st.Dir] = stackState{status: st.Status, fingerprint: fingerprint(st)}
+	}
 }
 
 func (s *service) handler() http.Handler {

@@ -274,4 +274,21 @@ func TestWatch(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("Run did not return after cancel")
 	}
+
+	// A restart remembers the last reports: unchanged drift is not announced again.
+	ctx, cancel = context.WithCancel(context.Background())
+	passed := make(chan struct{}, 10)
+	go func() {
+		done <- Run(ctx, Options{Config: cfg, Checkers: map[drift.Kind]drift.Checker{drift.KindTerraform: checker},
+			PassDone: func(drift.Report) { passed <- struct{}{} }})
+	}()
+	<-passed
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run after restart: %v", err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if _, bodies := good.counts(); len(bodies) != 1 {
+		t.Errorf("restart re-announced drift: %d messages", len(bodies))
+	}
 }

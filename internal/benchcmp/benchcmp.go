@@ -41,7 +41,7 @@ func (c Command) String() string {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
-		if strings.ContainsAny(a, " \t'\"$*?") {
+		if strings.ContainsAny(a, " \t'\"$*?#;&|<>") {
 			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
 		}
 		b.WriteString(a)

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/platdev/plat/internal/testtools"
+)
+
+// TestScriptCompiler runs the scripts of plat render, validate, catalog and schema.
+func TestScriptCompiler(t *testing.T) {
+	testscript.Run(t, scriptParams("testdata/script/compiler"))
+}
+
+// TestPreCommitHook runs real pre-commit in a fresh git repository whose
+// .pre-commit-config.yaml uses this repository (a clone of HEAD) as the hook
+// source, on a passing and then a failing stack file.
+func TestPreCommitHook(t *testing.T) {
+	git := testtools.Bin(t, "git")
+	preCommit := testtools.Bin(t, "pre-commit")
+	root := testtools.RepoRoot(t)
+	tmp := t.TempDir()
+
+	run := func(dir string, env []string, name string, args ...string) (string, int) {
+		t.Helper()
+		cmd := exec.Command(name, args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), env...)
+		out, err := cmd.CombinedOutput()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatalf("%s %v: %v", name, args, err)
+		}
+		return string(out), code
+	}
+	must := func(dir string, name string, args ...string) string {
+		t.Helper()
+		out, code := run(dir, nil, name, args...)
+		if code != 0 {
+			t.Fatalf("%s %v: exit %d\n%s", name, args, code, out)
+		}
+		return out
+	}
+
+	rev := strings.TrimSpace(must(root, git, "rev-parse", "HEAD"))
+	src := filepath.Join(tmp, "plat-src")
+	must(tmp, git, "clone", "--quiet", root, src)
+	must(src, git, "checkout", "--quiet", rev)
+
+	repo := filepath.Join(tmp, "app")
+	if err := os.MkdirAll(filepath.Join(repo, "svc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	must(repo, git, "init", "--quiet")
+	config := fmt.Sprintf("repos:\n  - repo: %s\n    rev: %s\n    hooks:\n      - id: plat-validate\n", src, rev)
+	write := func(name, data string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(repo, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(".pre-commit-config.yaml", config)
+	write("svc/platform.yaml", `apiVersion: plat/v1
+kind: Stack
+metadata: {name: svc, team: web, environment: dev, costCenter: CC-1000}
+spec: {target: terraform, region: eu-west-1, resources: [{name: q, template: queue}]}
+`)
+	write("notes.yaml", "not: [a stack\n")
+	must(repo, git, "add", "-A")
+
+	modCache := strings.TrimSpace(must(root, "go", "env", "GOMODCACHE"))
+	env := []string{
+		"PRE_COMMIT_HOME=" + filepath.Join(tmp, "pre-commit-home"),
+		"GOMODCACHE=" + modCache, // reuse the module cache instead of downloading again
+		"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com",
+		"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com",
+	}
+	out, code := run(repo, env, preCommit, "run", "--all-files")
+	if code != 0 || !regexp.MustCompile(`plat validate\.+Passed`).MatchString(out) {
+		t.Fatalf("pre-commit on a valid stack: exit %d\n%s", code, out)
+	}
+
+	write("svc/db.platform.yaml", `apiVersion: plat/v1
+kind: Stack
+metadata: {name: db, team: web, environment: dev, costCenter: CC-1000}
+spec:
+  target: terraform
+  region: eu-west-1
+  resources:
+    - name: db
+      template: postgres
+      with:
+        publiclyAccessible: true
+`)
+	must(repo, git, "add", "-A")
+	out, code = run(repo, env, preCommit, "run", "--all-files")
+	if code != 1 {
+		t.Fatalf("pre-commit on a failing stack: exit %d, want 1\n%s", code, out)
+	}
+	for _, want := range []string{
+		"plat validate",
+		"Failed",
+		"svc/db.platform.yaml:11:29: error: postgres.no-public-access: db: a database is never publicly accessible",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("pre-commit output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "notes.yaml") {
+		t.Errorf("the hook looked at notes.yaml, which is not a stack file:\n%s", out)
+	}
+}

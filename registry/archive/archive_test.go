@@ -1,0 +1,251 @@
+package archive
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+type entry struct {
+	name     string
+	typ      byte
+	body     string
+	size     int64 // overrides len(body) in the header when non-zero
+	linkname string
+}
+
+func makeTarGz(t testing.TB, entries ...entry) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	for _, e := range entries {
+		typ := e.typ
+		if typ == 0 {
+			typ = tar.TypeReg
+		}
+		h := &tar.Header{Name: e.name, Typeflag: typ, Mode: 0o644, Linkname: e.linkname, ModTime: time.Unix(0, 0)}
+		if typ == tar.TypeReg {
+			h.Size = int64(len(e.body))
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			t.Fatal(err)
+		}
+		if typ == tar.TypeReg {
+			if _, err := tw.Write([]byte(e.body)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	tw.Close()
+	zw.Close()
+	return buf.Bytes()
+}
+
+const mainTF = "variable \"x\" {}\n"
+
+func TestValidateAccepts(t *testing.T) {
+	data := makeTarGz(t,
+		entry{name: "./", typ: tar.TypeDir},
+		entry{name: "./main.tf", body: mainTF},
+		entry{name: "README.md", body: "# hi\n"},
+		entry{name: "modules/", typ: tar.TypeDir},
+		entry{name: "modules/sub/main.tf", body: mainTF},
+	)
+	c, err := Validate(data, DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(c.Files, ",") != "main.tf,README.md,modules/sub/main.tf" {
+		t.Errorf("files = %v", c.Files)
+	}
+	if string(c.Root["main.tf"]) != mainTF || string(c.Root["README.md"]) != "# hi\n" || len(c.Root) != 2 {
+		t.Errorf("root = %v", c.Root)
+	}
+}
+
+func TestValidateRefuses(t *testing.T) {
+	small := Limits{MaxCompressed: 1 << 20, MaxUnpacked: 1000, MaxFiles: 5}
+	tf := entry{name: "main.tf", body: mainTF}
+	cases := []struct {
+		name string
+		data []byte
+		lim  Limits
+		want error
+	}{
+		{"not gzip", []byte("PK\x03\x04 zip file"), DefaultLimits, ErrInvalid},
+		{"empty", nil, DefaultLimits, ErrInvalid},
+		{"gzip but not tar", gz(t, []byte(strings.Repeat("hello", 300))), DefaultLimits, ErrInvalid},
+		{"truncated gzip", makeTarGz(t, tf)[:40], DefaultLimits, ErrInvalid},
+		{"absolute path", makeTarGz(t, tf, entry{name: "/etc/passwd", body: "x"}), DefaultLimits, ErrInvalid},
+		{"windows absolute path", makeTarGz(t, tf, entry{name: "C:/x.tf", body: "x"}), DefaultLimits, ErrInvalid},
+		{"dot dot", makeTarGz(t, tf, entry{name: "../evil.tf", body: "x"}), DefaultLimits, ErrInvalid},
+		{"dot dot inside", makeTarGz(t, tf, entry{name: "a/../../evil.tf", body: "x"}), DefaultLimits, ErrInvalid},
+		{"backslash", makeTarGz(t, tf, entry{name: "..\\evil.tf", body: "x"}), DefaultLimits, ErrInvalid},
+		{"symlink", makeTarGz(t, tf, entry{name: "link", typ: tar.TypeSymlink, linkname: "/etc/passwd"}), DefaultLimits, ErrInvalid},
+		{"hard link", makeTarGz(t, tf, entry{name: "hard", typ: tar.TypeLink, linkname: "main.tf"}), DefaultLimits, ErrInvalid},
+		{"char device", makeTarGz(t, tf, entry{name: "null", typ: tar.TypeChar}), DefaultLimits, ErrInvalid},
+		{"block device", makeTarGz(t, tf, entry{name: "sda", typ: tar.TypeBlock}), DefaultLimits, ErrInvalid},
+		{"fifo", makeTarGz(t, tf, entry{name: "pipe", typ: tar.TypeFifo}), DefaultLimits, ErrInvalid},
+		{"duplicate", makeTarGz(t, tf, tf), DefaultLimits, ErrInvalid},
+		{"no terraform at root", makeTarGz(t, entry{name: "sub/main.tf", body: mainTF}), DefaultLimits, ErrInvalid},
+		{"too many files", makeTarGz(t, tf, entry{name: "a", body: "1"}, entry{name: "b", body: "1"}, entry{name: "c", body: "1"}, entry{name: "d", body: "1"}, entry{name: "e", body: "1"}), small, ErrTooLarge},
+		{"unpacked too large", makeTarGz(t, tf, entry{name: "big", body: strings.Repeat("x", 2000)}), small, ErrTooLarge},
+		{"compressed too large", makeTarGz(t, tf, entry{name: "big", body: strings.Repeat("x", 100)}), Limits{MaxCompressed: 50, MaxUnpacked: 1000, MaxFiles: 5}, ErrTooLarge},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Validate(tc.data, tc.lim)
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("Validate = %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
+
+func gz(t testing.TB, b []byte) []byte {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(b)
+	zw.Close()
+	return buf.Bytes()
+}
+
+// bomb returns a small gzip stream that decompresses to a tar holding one file of
+// n zero bytes.
+func bomb(t testing.TB, n int64) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	tw := tar.NewWriter(zw)
+	tw.WriteHeader(&tar.Header{Name: "main.tf", Typeflag: tar.TypeReg, Size: int64(len(mainTF)), Mode: 0o644})
+	tw.Write([]byte(mainTF))
+	tw.WriteHeader(&tar.Header{Name: "zeros", Typeflag: tar.TypeReg, Size: n, Mode: 0o644})
+	if _, err := io.CopyN(tw, zeroReader{}, n); err != nil {
+		t.Fatal(err)
+	}
+	tw.Close()
+	zw.Close()
+	return buf.Bytes()
+}
+
+type zeroReader struct{}
+
+func (zeroReader) Read(p []byte) (int, error) { clear(p); return len(p), nil }
+
+// TestValidateBomb refuses a decompression bomb from its header, and a bomb
+// hidden after the tar end marker through the counting reader, without
+// decompressing all of it.
+func TestValidateBomb(t *testing.T) {
+	lim := Limits{MaxCompressed: 1 << 20, MaxUnpacked: 1 << 20, MaxFiles: 100}
+	b := bomb(t, 8<<20)
+	if len(b) > 1<<20 {
+		t.Fatalf("bomb is %d bytes compressed", len(b))
+	}
+	if _, err := Validate(b, lim); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("bomb: %v, want ErrTooLarge", err)
+	}
+	// Zeros after the tar end marker: tar stops reading, the gzip trailer check
+	// goes through the counting reader.
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	zw.Write(makeTarNoGz(t))
+	io.CopyN(zw, zeroReader{}, 8<<20)
+	zw.Close()
+	if _, err := Validate(buf.Bytes(), lim); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("trailing bomb: %v, want ErrTooLarge", err)
+	}
+}
+
+func makeTarNoGz(t testing.TB) []byte {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	tw.WriteHeader(&tar.Header{Name: "main.tf", Typeflag: tar.TypeReg, Size: int64(len(mainTF)), Mode: 0o644})
+	tw.Write([]byte(mainTF))
+	tw.Close()
+	return buf.Bytes()
+}
+
+// TestCountingReaderStops checks the counting reader never hands out more than
+// limit+1 bytes however much the source holds.
+func TestCountingReaderStops(t *testing.T) {
+	src := &countedSource{}
+	cr := &countingReader{r: src, limit: 1000}
+	_, err := io.Copy(io.Discard, cr)
+	if !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("err = %v", err)
+	}
+	if src.n > 1001 {
+		t.Fatalf("read %d bytes from the source, want at most 1001", src.n)
+	}
+}
+
+type countedSource struct{ n int64 }
+
+func (c *countedSource) Read(p []byte) (int, error) { c.n += int64(len(p)); clear(p); return len(p), nil }
+
+func TestPackDeterministicAndSkips(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"main.tf": mainTF, "README.md": "# m\n", "sub/x.tf": mainTF, "run.sh": "#!/bin/sh\n",
+		".terraform/modules/m.json": "{}", ".git/HEAD": "ref", "terraform.tfstate": "{}", "terraform.tfstate.backup": "{}",
+	}
+	for n, b := range files {
+		p := filepath.Join(dir, n)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte(b), 0o644)
+	}
+	os.Chmod(filepath.Join(dir, "run.sh"), 0o755)
+	a1, err := Pack(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Timestamps and permissions other than the executable bit do not matter.
+	later := time.Now().Add(time.Hour)
+	os.Chtimes(filepath.Join(dir, "main.tf"), later, later)
+	os.Chmod(filepath.Join(dir, "README.md"), 0o600)
+	a2, err := Pack(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a1, a2) {
+		t.Fatal("Pack is not deterministic")
+	}
+	c, err := Validate(a1, DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(c.Files, ","); got != "README.md,main.tf,run.sh,sub/x.tf" {
+		t.Fatalf("packed files = %s", got)
+	}
+	zr, _ := gzip.NewReader(bytes.NewReader(a1))
+	tr := tar.NewReader(zr)
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			break
+		}
+		if h.Uid != 0 || h.Gid != 0 || h.Uname != "" || h.Gname != "" || h.ModTime.Unix() != 0 {
+			t.Errorf("%s carries owner or time: %+v", h.Name, h)
+		}
+		if h.Name == "run.sh" && h.Mode != 0o755 {
+			t.Errorf("run.sh mode %o", h.Mode)
+		}
+	}
+}
+
+func TestPackRefusesSymlink(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "main.tf"), []byte(mainTF), 0o644)
+	os.Symlink("/etc/passwd", filepath.Join(dir, "passwd"))
+	if _, err := Pack(dir); err == nil || !strings.Contains(err.Error(), "passwd") {
+		t.Fatalf("Pack with a symlink: %v", err)
+	}
+}
