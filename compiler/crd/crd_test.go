@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -66,8 +67,8 @@ func fields(errs []Error) []string {
 
 func TestLoadDirIndexesWithoutParsing(t *testing.T) {
 	s := loadProvider(t)
-	if len(s.parsed) != 0 {
-		t.Fatalf("LoadDir parsed %d files, want none", len(s.parsed))
+	if n := parsedFiles(s); n != 0 {
+		t.Fatalf("LoadDir parsed %d files, want none", n)
 	}
 	if len(s.unsure) != 0 {
 		t.Errorf("header scan failed on %v", s.unsure)
@@ -91,8 +92,8 @@ func TestLoadDirIndexesWithoutParsing(t *testing.T) {
 	if len(errs) != 0 {
 		t.Fatalf("valid bucket: %v", errs)
 	}
-	if len(s.parsed) != 1 {
-		t.Fatalf("validating one Bucket parsed %d files, want 1", len(s.parsed))
+	if n := parsedFiles(s); n != 1 {
+		t.Fatalf("validating one Bucket parsed %d files, want 1", n)
 	}
 }
 
@@ -216,4 +217,31 @@ func TestLoadMultiDocumentFile(t *testing.T) {
 	if got := fields(errs); !slices.Equal(got, []string{"spec.forProvider.region", "spec.forProvider.regoin"}) {
 		t.Fatalf("got %v", errs)
 	}
+}
+
+// parsedFiles counts the files of s that have been parsed.
+func parsedFiles(s *Set) int {
+	n := 0
+	for _, f := range s.files {
+		if f.kinds != nil || f.err != nil {
+			n++
+		}
+	}
+	return n
+}
+
+func TestConcurrentValidate(t *testing.T) {
+	s := loadProvider(t)
+	files := testManifests(t, "valid")
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if errs := s.ValidateFiles(files); len(errs) != 0 {
+				t.Error(errs)
+			}
+		}()
+	}
+	wg.Wait()
 }

@@ -27,14 +27,21 @@ func (s *Set) ValidateFiles(files map[string][]byte) []Error {
 	}
 	sort.Strings(names)
 	var out []Error
+	var all []manifest.Manifest
 	for _, name := range names {
 		ms, err := manifest.Parse(name, files[name])
 		if err != nil {
 			out = append(out, Error{File: name, Type: "Invalid", Detail: strings.TrimPrefix(err.Error(), name+": ")})
 		}
-		for _, m := range ms {
-			out = append(out, s.ValidateManifest(m)...)
-		}
+		all = append(all, ms...)
+	}
+	objs := make([]map[string]any, len(all))
+	for i, m := range all {
+		objs[i] = m.Object
+	}
+	s.Prepare(objs)
+	for _, m := range all {
+		out = append(out, s.ValidateManifest(m)...)
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		a, b := out[i], out[j]

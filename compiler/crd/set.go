@@ -17,6 +17,8 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"regexp"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -32,18 +34,26 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// Set is a collection of CRD schemas loaded on demand. It is safe for concurrent use.
+// Set is a collection of CRD schemas loaded on demand. It is safe for concurrent
+// use; different files are parsed concurrently.
 type Set struct {
 	fsys fs.FS
 	root string // how file names are shown in errors
 
-	mu       sync.Mutex
-	index    map[schema.GroupKind]string // group/kind -> file, from a header scan
-	groups   map[string]bool             // groups with at least one CRD
-	unsure   []string                    // files the header scan could not index
-	parsed   map[string]bool             // files fully parsed
-	kinds    map[schema.GroupKind]*kind  // compiled schemas
-	complete bool                        // every file fully parsed
+	// Fixed once Load returns.
+	index  map[schema.GroupKind]string // group/kind -> file, from a header scan
+	groups map[string]bool             // groups of the indexed kinds
+	unsure []string                    // files the header scan could not index
+	files  map[string]*file            // every CRD file
+
+	unsureOnce sync.Once
+}
+
+// file is one CRD file, parsed on first use.
+type file struct {
+	once  sync.Once
+	kinds map[schema.GroupKind]*kind
+	err   error // the file could not be read or decoded
 }
 
 // kind is the compiled schema of one CRD.
@@ -88,8 +98,7 @@ func load(fsys fs.FS, root string) (*Set, error) {
 		root:   root,
 		index:  map[schema.GroupKind]string{},
 		groups: map[string]bool{},
-		parsed: map[string]bool{},
-		kinds:  map[schema.GroupKind]*kind{},
+		files:  map[string]*file{},
 	}
 	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -105,6 +114,7 @@ func load(fsys fs.FS, root string) (*Set, error) {
 		case ".yaml", ".yml":
 		case ".json":
 			s.unsure = append(s.unsure, p)
+			s.files[p] = &file{}
 			return nil
 		default:
 			return nil
@@ -113,6 +123,7 @@ func load(fsys fs.FS, root string) (*Set, error) {
 		if err != nil {
 			return err
 		}
+		s.files[p] = &file{}
 		if !ok {
 			s.unsure = append(s.unsure, p)
 			return nil
@@ -187,83 +198,121 @@ func scanHeader(fsys fs.FS, p string) (gk schema.GroupKind, ok bool, err error) 
 // lookup returns the compiled schema of gk, parsing its file on first use. It
 // returns nil when no CRD in the set defines gk.
 func (s *Set) lookup(gk schema.GroupKind) *kind {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if k, ok := s.kinds[gk]; ok {
-		return k
-	}
-	if p, ok := s.index[gk]; ok && !s.parsed[p] {
-		s.parseFile(p)
-	}
-	if k, ok := s.kinds[gk]; ok {
-		return k
+	if p, ok := s.index[gk]; ok {
+		f := s.file(p)
+		if k := f.kinds[gk]; k != nil {
+			return k
+		}
+		if f.err != nil {
+			return &kind{err: f.err}
+		}
 	}
 	// A miss: the header scan may have skipped a multi-document or JSON file.
-	if !s.complete {
-		for _, p := range s.unsure {
-			if !s.parsed[p] {
-				s.parseFile(p)
-			}
+	s.loadUnsure()
+	for _, p := range s.unsure {
+		if k := s.files[p].kinds[gk]; k != nil {
+			return k
 		}
-		s.complete = true
 	}
-	return s.kinds[gk]
+	return nil
+}
+
+// file returns file p, parsed.
+func (s *Set) file(p string) *file {
+	f := s.files[p]
+	f.once.Do(func() { f.kinds, f.err = s.parseFile(p) })
+	return f
+}
+
+func (s *Set) loadUnsure() {
+	s.unsureOnce.Do(func() {
+		for _, p := range s.unsure {
+			s.file(p)
+		}
+	})
 }
 
 // knowsGroup reports whether any CRD in the set serves group.
 func (s *Set) knowsGroup(group string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.groups[group] {
 		return true
 	}
-	if !s.complete {
-		for _, p := range s.unsure {
-			if !s.parsed[p] {
-				s.parseFile(p)
+	s.loadUnsure()
+	for _, p := range s.unsure {
+		for gk := range s.files[p].kinds {
+			if gk.Group == group {
+				return true
 			}
 		}
-		s.complete = true
 	}
-	return s.groups[group]
+	return false
 }
 
-// parseFile parses every CRD in file p and compiles it. Errors are kept on the
-// kinds they concern (or dropped for files that hold no CRD), so one broken file
-// only affects the kinds it defines.
-func (s *Set) parseFile(p string) {
-	s.parsed[p] = true
+// parseFile parses and compiles every CRD in file p. A CRD that does not
+// compile is kept with its error, so one broken CRD only affects its own kind.
+func (s *Set) parseFile(p string) (map[schema.GroupKind]*kind, error) {
 	b, err := fs.ReadFile(s.fsys, p)
 	if err != nil {
-		s.failIndexed(p, err)
-		return
+		return nil, fmt.Errorf("%s: %w", s.display(p), err)
 	}
+	kinds := map[schema.GroupKind]*kind{}
 	for _, doc := range splitDocuments(b) {
 		var crd apiextensionsv1.CustomResourceDefinition
-		if err := yaml.Unmarshal(doc, &crd); err != nil {
-			s.failIndexed(p, err)
-			continue
+		if err := yaml.Unmarshal(slim(doc), &crd); err != nil {
+			return kinds, fmt.Errorf("%s: %w", s.display(p), err)
 		}
 		if crd.Kind != "CustomResourceDefinition" || crd.Spec.Group == "" || crd.Spec.Names.Kind == "" {
 			continue
 		}
 		gk := schema.GroupKind{Group: crd.Spec.Group, Kind: crd.Spec.Names.Kind}
-		s.groups[gk.Group] = true
 		k, err := compile(&crd)
 		if err != nil {
 			k = &kind{crd: crd.Name, err: fmt.Errorf("%s: %w", s.display(p), err)}
 		}
-		s.kinds[gk] = k
+		kinds[gk] = k
 	}
+	return kinds, nil
 }
 
-// failIndexed records err for every kind the index maps to file p.
-func (s *Set) failIndexed(p string, err error) {
-	for gk, f := range s.index {
-		if f == p {
-			s.kinds[gk] = &kind{err: fmt.Errorf("%s: %w", s.display(p), err)}
+// Prepare loads, concurrently, the schemas (CEL rules included) of every kind
+// objs use, so that validating them afterwards only validates. Calling it is
+// optional; Validate loads what it needs.
+func (s *Set) Prepare(objs []map[string]any) {
+	type want struct {
+		gk      schema.GroupKind
+		version string
+	}
+	seen := map[want]bool{}
+	var wants []want
+	for _, o := range objs {
+		av, _ := o["apiVersion"].(string)
+		k, _ := o["kind"].(string)
+		gv, err := schema.ParseGroupVersion(av)
+		if err != nil || k == "" {
+			continue
+		}
+		w := want{gv.WithKind(k).GroupKind(), gv.Version}
+		if !seen[w] {
+			seen[w] = true
+			wants = append(wants, w)
 		}
 	}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for _, w := range wants {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if k := s.lookup(w.gk); k != nil && k.err == nil {
+				if v := k.versions[w.version]; v != nil && v.structural != nil {
+					v.celValidator()
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 func (s *Set) display(p string) string {
@@ -326,15 +375,15 @@ func (v *version) celValidator() *cel.Validator {
 // Kinds returns the group/kinds the set can validate, sorted. It parses files
 // the header scan could not index.
 func (s *Set) Kinds() []schema.GroupKind {
-	s.knowsGroup("") // forces a complete index
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.loadUnsure()
 	seen := map[schema.GroupKind]bool{}
 	for gk := range s.index {
 		seen[gk] = true
 	}
-	for gk := range s.kinds {
-		seen[gk] = true
+	for _, p := range s.unsure {
+		for gk := range s.files[p].kinds {
+			seen[gk] = true
+		}
 	}
 	out := make([]schema.GroupKind, 0, len(seen))
 	for gk := range seen {
@@ -369,4 +418,84 @@ func splitDocuments(b []byte) [][]byte {
 	}
 	flush()
 	return docs
+}
+
+// statusSubresource matches the status subresource as controller-gen writes it.
+var statusSubresource = regexp.MustCompile(`(?m)^ *subresources:\s*\n *status: \{\}\s*$`)
+
+// slim drops from a CRD's YAML what validating a create request does not read:
+// descriptions, and the status schema of versions whose status is a subresource
+// (the API server ignores status on create then). It works on text because YAML
+// decoding is the main cost of loading a kind, and a provider's CRDs are mostly
+// descriptions and status (atProvider) schemas.
+func slim(doc []byte) []byte {
+	doc = stripDescriptions(doc)
+	schemas := bytes.Count(doc, []byte("openAPIV3Schema:"))
+	if schemas == 0 || len(statusSubresource.FindAllIndex(doc, -1)) != schemas {
+		return doc
+	}
+	return stripStatusSchema(doc)
+}
+
+// stripStatusSchema drops openAPIV3Schema.properties.status of every version.
+func stripStatusSchema(b []byte) []byte {
+	out := make([]byte, 0, len(b))
+	root := -1 // indentation of the current openAPIV3Schema key
+	inProps := false
+	skip := -1
+	for line := range bytes.Lines(b) {
+		body := bytes.TrimLeft(line, " ")
+		indent := len(line) - len(body)
+		key := bytes.TrimRight(body, " \r\n")
+		if skip >= 0 {
+			if len(key) == 0 || indent > skip {
+				continue
+			}
+			skip = -1
+		}
+		switch {
+		case len(key) == 0:
+		case bytes.Equal(key, []byte("openAPIV3Schema:")):
+			root, inProps = indent, false
+		case root >= 0 && indent <= root:
+			root, inProps = -1, false
+		case root >= 0 && indent == root+2:
+			inProps = bytes.Equal(key, []byte("properties:"))
+		case inProps && indent == root+4 && bytes.Equal(key, []byte("status:")):
+			skip = indent
+			continue
+		}
+		out = append(out, line...)
+	}
+	return out
+}
+
+// stripDescriptions drops the description of every schema from a CRD's YAML
+// before it is decoded. Descriptions are two thirds of a provider CRD's bytes and
+// play no part in validation; YAML decoding is the main cost of loading a kind.
+// A line "description: VALUE" (a scalar on the key's line, possibly continued on
+// more-indented lines) goes; "description:" with nothing after it is a property
+// named description and stays, as do list items ("- description: ...").
+func stripDescriptions(b []byte) []byte {
+	out := make([]byte, 0, len(b)/2)
+	skip := -1 // indentation of the description being dropped
+	for line := range bytes.Lines(b) {
+		body := bytes.TrimLeft(line, " ")
+		indent := len(line) - len(body)
+		if skip >= 0 {
+			if len(bytes.TrimSpace(line)) == 0 || indent > skip {
+				continue
+			}
+			skip = -1
+		}
+		if v, ok := bytes.CutPrefix(body, []byte("description:")); ok {
+			v = bytes.TrimSpace(v)
+			if len(v) > 0 && v[0] != '{' && v[0] != '[' && v[0] != '&' && v[0] != '*' && v[0] != '#' {
+				skip = indent
+				continue
+			}
+		}
+		out = append(out, line...)
+	}
+	return out
 }

@@ -127,6 +127,11 @@ func (s *Set) Validate(obj map[string]any) []Error {
 	}
 
 	u := deepCopy(obj).(map[string]any)
+	if v.statusSubres {
+		// The main endpoint ignores status when a status subresource exists (and
+		// the loaded schema may not describe it, see slim).
+		delete(u, "status")
+	}
 	var errs field.ErrorList
 	var out []Error
 
@@ -151,10 +156,6 @@ func (s *Set) Validate(obj map[string]any) []Error {
 		errs = append(errs, fe)
 	}
 	structuraldefaulting.Default(u, v.structural)
-	if v.statusSubres {
-		// The main endpoint ignores status when a status subresource exists.
-		delete(u, "status")
-	}
 
 	// Validation, in the order of the API server's custom resource strategy.
 	uns := &unstructured.Unstructured{Object: u}

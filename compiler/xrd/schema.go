@@ -35,6 +35,11 @@ func Schema(v cue.Value) (*apiextensionsv1.JSONSchemaProps, error) {
 func schemaOf(v cue.Value, path string) (*apiextensionsv1.JSONSchemaProps, error) {
 	s := &apiextensionsv1.JSONSchemaProps{Description: doc(v)}
 	k := v.IncompleteKind()
+	if k&cue.NullKind != 0 && k != cue.NullKind {
+		// *null | T: null stands for "not set".
+		k &^= cue.NullKind
+		s.Nullable = true
+	}
 	switch {
 	case k == cue.StructKind:
 		s.Type = "object"
@@ -71,7 +76,7 @@ func schemaOf(v cue.Value, path string) (*apiextensionsv1.JSONSchemaProps, error
 			return nil, fmt.Errorf("%s: %w", label(path), err)
 		}
 	}
-	if d, ok := v.Default(); ok && d.Validate(cue.Concrete(true)) == nil && hasDefaultMarker(v) {
+	if d, ok := v.Default(); ok && d.Validate(cue.Concrete(true)) == nil && d.Kind() != cue.NullKind && hasDefaultMarker(v) {
 		b, err := d.MarshalJSON()
 		if err != nil {
 			return nil, fmt.Errorf("%s: default: %w", label(path), err)
@@ -197,6 +202,9 @@ func scalarConstraints(v cue.Value, s *apiextensionsv1.JSONSchemaProps) error {
 	case cue.OrOp:
 		var enum []apiextensionsv1.JSON
 		for _, a := range args {
+			if a.Kind() == cue.NullKind {
+				continue // nullable, see schemaOf
+			}
 			if !a.IsConcrete() {
 				// *x | int & >=1: the non-concrete branch carries the constraints.
 				enum = nil

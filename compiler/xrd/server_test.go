@@ -15,6 +15,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 
+	"cuelang.org/go/cue"
+
 	"github.com/platdev/plat/compiler/crd"
 	"github.com/platdev/plat/internal/kubetest"
 	"github.com/platdev/plat/internal/testtools"
@@ -42,8 +44,15 @@ func TestXRDsAcceptedByAPIServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{"database.cue", "queue.cue"} {
-		res, err := Generate(loadTemplate(t, f), Options{})
+	templates := map[string]cue.Value{
+		"database.cue": loadTemplate(t, "database.cue"),
+		"queue.cue":    loadTemplate(t, "queue.cue"),
+	}
+	for _, name := range catalogTemplates(t) {
+		templates["catalog/"+name] = loadCatalogTemplate(t, name)
+	}
+	for f, tmpl := range templates {
+		res, err := Generate(tmpl, Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -136,10 +136,14 @@ func Generate(tmpl cue.Value, opts Options) (*Result, error) {
 				res.Skipped = append(res.Skipped, Skipped{id, "its condition has no source"})
 				continue
 			}
-			tr := &translator{params: spec}
+			tr := &translator{params: spec, root: tmpl}
 			cel, err := tr.expr(expr)
 			if err != nil {
 				res.Skipped = append(res.Skipped, Skipped{id, err.Error()})
+				continue
+			}
+			if len(tr.reads) == 0 && !tr.env {
+				res.Skipped = append(res.Skipped, Skipped{id, "its condition does not depend on the request"})
 				continue
 			}
 			rule := "!(" + cel + ")"
@@ -305,6 +309,8 @@ var errNotCEL = errors.New("its condition is not expressible in CEL")
 // composite resource's spec (self).
 type translator struct {
 	params *apiextensionsv1.JSONSchemaProps
+	root   cue.Value // the template, for hidden fields the condition reads
+	depth  int
 	env    bool
 	reads  map[string]bool
 }
@@ -381,6 +387,20 @@ func (t *translator) expr(e ast.Expr) (string, error) {
 		if e.Name == "true" || e.Name == "false" || e.Name == "null" {
 			return e.Name, nil
 		}
+		// A hidden helper field of the template (_failover: parameters.nodes >= 2)
+		// is inlined.
+		if strings.HasPrefix(e.Name, "_") && t.depth < 8 {
+			if src := t.hidden(e.Name); src != nil {
+				t.depth++
+				defer func() { t.depth-- }()
+				x, err := t.expr(src)
+				if err != nil {
+					return "", err
+				}
+				return "(" + x + ")", nil
+			}
+		}
+		return "", fmt.Errorf("it reads %s, which a request does not set", e.Name)
 	case *ast.SelectorExpr:
 		path := selectorPath(e)
 		switch {
@@ -401,6 +421,24 @@ func (t *translator) expr(e ast.Expr) (string, error) {
 		}
 	}
 	return "", errNotCEL
+}
+
+// hidden returns the source expression of a top-level hidden field of the
+// template, or nil.
+func (t *translator) hidden(name string) ast.Expr {
+	it, err := t.root.Fields(cue.Hidden(true))
+	if err != nil {
+		return nil
+	}
+	for it.Next() {
+		if it.Selector().String() != name {
+			continue
+		}
+		if f, ok := it.Value().Source().(*ast.Field); ok {
+			return f.Value
+		}
+	}
+	return nil
 }
 
 // selectorPath flattens a.b.c into its labels; nil if the chain holds anything

@@ -78,7 +78,9 @@ func New(cfg *rest.Config, namespace string) (*Checker, error) {
 // finds it. Objects without a namespace are looked up in the context's namespace.
 func FromKubeconfig(path string) (*Checker, error) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	if path != "" {
+	if list := filepath.SplitList(path); len(list) > 1 {
+		rules.Precedence = list // a KUBECONFIG-style list, merged like kubectl does
+	} else if path != "" {
 		rules.ExplicitPath = path
 	}
 	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{})

@@ -69,7 +69,7 @@ func newCatalogCmd(env *Env) *cobra.Command {
 		printTemplate(env, c, t)
 		return nil
 	}
-	cmd.AddCommand(list, show)
+	cmd.AddCommand(list, show, newCatalogXRDCmd(env))
 	return cmd
 }
 

@@ -38,6 +38,7 @@ files in DIR that differ from a fresh render.`,
   plat render --check -f platform.yaml -o out`,
 	}
 	catalogDir := addCatalogFlag(cmd)
+	crdsDir := addCRDsFlag(cmd)
 	cmd.Flags().StringArrayVarP(&files, "file", "f", nil, "stack `FILE` to render (repeatable; further arguments are stack files too)")
 	cmd.Flags().StringVarP(&out, "output", "o", "", "output `DIR`; each stack goes to DIR/<stack name>/")
 	cmd.Flags().BoolVar(&check, "check", false, "write nothing; exit 1 with a diff if DIR is not up to date")
@@ -76,6 +77,11 @@ files in DIR that differ from a fresh render.`,
 		}
 		in.Stacks = srcs
 		res, diags := c.Compile(cmd.Context(), in)
+		crdDiags, err := validateCRDs(*crdsDir, res)
+		if err != nil {
+			return err
+		}
+		diags = append(diags, crdDiags...)
 		printText(env, diags)
 		if diags.HasErrors() {
 			fmt.Fprintln(env.Stderr, "plat: nothing written")

@@ -27,6 +27,7 @@ scanning) and github (workflow annotations); the last three go to stdout.
 Exit status: 0 clean (warnings allowed), 1 errors, 2 usage.`,
 	}
 	catalogDir := addCatalogFlag(cmd)
+	crdsDir := addCRDsFlag(cmd)
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json, sarif or github")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		switch format {
@@ -51,7 +52,13 @@ Exit status: 0 clean (warnings allowed), 1 errors, 2 usage.`,
 		}
 		var diags compiler.Diagnostics
 		if len(srcs) > 0 {
-			_, diags = c.Compile(cmd.Context(), compiler.Input{Stacks: srcs})
+			var res *compiler.Result
+			res, diags = c.Compile(cmd.Context(), compiler.Input{Stacks: srcs})
+			crdDiags, err := validateCRDs(*crdsDir, res)
+			if err != nil {
+				return err
+			}
+			diags = append(diags, crdDiags...)
 		}
 		switch format {
 		case "text":
