@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gorilla/mux"
 	"github.com/platdev/plat/registry/auth"
 	"github.com/platdev/plat/registry/store"
 )
@@ -33,6 +34,7 @@ type Handler struct {
 	alog    *slog.Logger
 	access  bool
 	metrics *metrics
+	router  *mux.Router
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -47,7 +49,9 @@ func NewHandler(svc *Service, o HandlerOptions) *Handler {
 	if alog == nil {
 		alog = lg
 	}
-	return &Handler{svc: svc, log: lg, alog: alog, access: o.AccessLog, metrics: newMetrics()}
+	h := &Handler{svc: svc, log: lg, alog: alog, access: o.AccessLog, metrics: newMetrics()}
+	h.router = newRouter(h)
+	return h
 }
 
 // discoveryBody is the service discovery document.
@@ -58,6 +62,7 @@ type recorder struct {
 	http.ResponseWriter
 	status int
 	bytes  int64
+	route  string // the route's name, set by the router's middleware
 }
 
 func (r *recorder) WriteHeader(code int) {
@@ -88,23 +93,24 @@ func (r *recorder) ReadFrom(src io.Reader) (int64, error) {
 
 func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
-// ServeHTTP implements http.Handler.
+// ServeHTTP implements http.Handler: the router picks the endpoint; every
+// request, routed or not, is counted and (with AccessLog) logged under its
+// route's name.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	rt := parseRoute(r.URL.Path)
-	rec := &recorder{ResponseWriter: w}
-	h.serve(rec, r, rt)
+	rec := &recorder{ResponseWriter: w, route: routeNone}
+	h.router.ServeHTTP(rec, r)
 	if rec.status == 0 {
 		rec.status = http.StatusOK
 	}
 	d := time.Since(start)
-	h.metrics.requests.WithLabelValues(string(rt.kind), codeLabels[rec.status]).Inc()
-	h.metrics.latency.WithLabelValues(string(rt.kind)).Observe(d.Seconds())
+	h.metrics.requests.WithLabelValues(rec.route, codeLabels[rec.status]).Inc()
+	h.metrics.latency.WithLabelValues(rec.route).Observe(d.Seconds())
 	if h.access {
 		h.alog.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
-			slog.String("route", string(rt.kind)),
+			slog.String("route", rec.route),
 			slog.Int("status", rec.status),
 			slog.Int64("bytes", rec.bytes),
 			slog.Duration("duration", d),
@@ -113,123 +119,162 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (h *Handler) serve(w http.ResponseWriter, r *http.Request, rt route) {
-	read := r.Method == http.MethodGet || r.Method == http.MethodHead
-	switch rt.kind {
-	case routeNone:
-		h.fail(w, r, fmt.Errorf("%w: no such endpoint %s", ErrNotFound, r.URL.Path))
-		return
-	case routeDiscovery:
-		if !read {
-			h.fail(w, r, ErrMethod)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "public, max-age=300")
-		w.Write(discoveryBody)
-		return
-	case routeHealth:
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Write([]byte("ok\n"))
-		return
-	case routeMetrics:
-		h.metrics.handler.ServeHTTP(w, r)
+// notFound answers requests no route matched. mux reports some method
+// mismatches as no match at all (routes under a subrouter share its prefix
+// matcher, which clears the mismatch: gorilla/mux#751), so a path that another
+// method would reach is answered as a method mismatch here.
+func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
+	if name, methods := h.allowed(r); name != "" {
+		h.wrongMethod(w, r, name, methods)
 		return
 	}
-	if rt.kind == routeUpload {
-		if r.Method != http.MethodPost && r.Method != http.MethodPut {
-			h.fail(w, r, ErrMethod)
+	h.fail(w, r, fmt.Errorf("%w: no such endpoint %s", ErrNotFound, r.URL.Path))
+}
+
+// methodNotAllowed answers a path some route serves, but not with r's method.
+func (h *Handler) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	name, methods := h.allowed(r)
+	h.wrongMethod(w, r, name, methods)
+}
+
+// wrongMethod answers 405 with an Allow header; the request is counted under
+// the name of the route that serves the path.
+func (h *Handler) wrongMethod(w http.ResponseWriter, r *http.Request, name string, methods []string) {
+	if rec, ok := w.(*recorder); ok && name != "" {
+		rec.route = name
+	}
+	if len(methods) > 0 {
+		w.Header().Set("Allow", strings.Join(methods, ", "))
+	}
+	h.fail(w, r, ErrMethod)
+}
+
+func (h *Handler) discovery(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.Write(discoveryBody)
+}
+
+func (h *Handler) healthz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write([]byte("ok\n"))
+}
+
+// apiFunc is an endpoint of the module API: it gets the caller's token (nil when
+// none was sent) and the module key from the path variables (empty parts where
+// the route has none), and returns the error that h.fail answers with.
+type apiFunc func(w http.ResponseWriter, r *http.Request, tok *store.Token, key store.Key) error
+
+// api adapts f to http.Handler: it authenticates the caller and maps errors to
+// the registry's error responses.
+func (h *Handler) api(f apiFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok, err := h.svc.Authenticate(r.Context(), auth.BearerToken(r.Header.Get("Authorization")))
+		if err != nil {
+			h.fail(w, r, err)
 			return
 		}
-	} else if !read {
-		h.fail(w, r, ErrMethod)
-		return
-	}
-	tok, err := h.svc.Authenticate(r.Context(), auth.BearerToken(r.Header.Get("Authorization")))
+		v := mux.Vars(r)
+		key := store.Key{Ref: store.Ref{Namespace: v[varNS], Name: v[varName], System: v[varSystem]}, Version: v[varVersion]}
+		if err := f(w, r, tok, key); err != nil {
+			h.fail(w, r, err)
+		}
+	})
+}
+
+func (h *Handler) versions(w http.ResponseWriter, r *http.Request, tok *store.Token, key store.Key) error {
+	body, err := h.svc.VersionsJSON(r.Context(), tok, key.Ref)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
-	key := store.Key{Ref: store.Ref{Namespace: rt.ns, Name: rt.name, System: rt.system}, Version: rt.version}
-	switch rt.kind {
-	case routeVersions:
-		body, err := h.svc.VersionsJSON(r.Context(), tok, key.Ref)
-		if err != nil {
-			h.fail(w, r, err)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-		w.Write(body)
-	case routeDownload, routeDownloadLt:
-		loc, err := h.svc.Download(r.Context(), tok, key)
-		if err != nil {
-			h.fail(w, r, err)
-			return
-		}
-		h.metrics.downloads.Inc()
-		w.Header().Set("X-Terraform-Get", loc)
-		if strings.Contains(r.Header.Get("Accept"), "application/json") {
-			writeJSON(w, http.StatusOK, map[string]string{"location": loc})
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	case routeArchive:
-		q := r.URL.Query()
-		a, v, err := h.svc.Archive(r.Context(), tok, key, q.Get("expires"), q.Get("grant"))
-		if err != nil {
-			h.fail(w, r, err)
-			return
-		}
-		defer a.Close()
-		if r.Method == http.MethodGet {
-			h.metrics.archives.Inc()
-		}
-		w.Header().Set("Content-Type", "application/gzip")
-		w.Header().Set("ETag", `"`+v.SHA256+`"`)
-		w.Header().Set("Cache-Control", "private, max-age=31536000, immutable")
-		http.ServeContent(w, r, "", v.PublishedAt, a)
-	case routeDetails, routeLatest:
-		d, err := h.svc.Details(r.Context(), tok, key)
-		if err != nil {
-			h.fail(w, r, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, d)
-	case routeList, routeSearch, routeListNS:
-		q := r.URL.Query()
-		lq := ListQuery{Namespace: rt.ns, Query: q.Get("q")}
-		if rt.kind == routeSearch {
-			lq.Namespace = q.Get("namespace")
-		}
-		lq.Offset, _ = strconv.Atoi(q.Get("offset"))
-		lq.Limit, _ = strconv.Atoi(q.Get("limit"))
-		list, err := h.svc.List(r.Context(), tok, lq)
-		if err != nil {
-			h.fail(w, r, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, list)
-	case routeUpload:
-		status := http.StatusCreated
-		defer func() { h.metrics.uploads.WithLabelValues(uploadResult(status)).Inc() }()
-		if max := h.svc.cfg.Limits.MaxCompressed; r.ContentLength > max {
-			err := fmt.Errorf("%w: archive of %d bytes exceeds the limit of %d", ErrTooLarge, r.ContentLength, max)
-			status = statusOf(err)
-			h.fail(w, r, err)
-			return
-		}
-		v, err := h.svc.Publish(r.Context(), tok, key, r.Body)
-		if err != nil {
-			status = statusOf(err)
-			h.fail(w, r, err)
-			return
-		}
-		writeJSON(w, http.StatusCreated, map[string]any{
-			"id": v.Key.String(), "namespace": v.Namespace, "name": v.Name, "provider": v.System,
-			"version": v.Version, "sha256": v.SHA256, "size": v.Size,
-		})
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.Write(body)
+	return nil
+}
+
+// download answers both download routes; without a version in the path it is
+// the latest version's location.
+func (h *Handler) download(w http.ResponseWriter, r *http.Request, tok *store.Token, key store.Key) error {
+	loc, err := h.svc.Download(r.Context(), tok, key)
+	if err != nil {
+		return err
 	}
+	h.metrics.downloads.Inc()
+	w.Header().Set("X-Terraform-Get", loc)
+	if strings.Contains(r.Header.Get("Accept"), "application/json") {
+		writeJSON(w, http.StatusOK, map[string]string{"location": loc})
+		return nil
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (h *Handler) archive(w http.ResponseWriter, r *http.Request, tok *store.Token, key store.Key) error {
+	q := r.URL.Query()
+	a, v, err := h.svc.Archive(r.Context(), tok, key, q.Get("expires"), q.Get("grant"))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if r.Method == http.MethodGet {
+		h.metrics.archives.Inc()
+	}
+	w.Header().Set("Content-Type", "application/gzip")
+	w.Header().Set("ETag", `"`+v.SHA256+`"`)
+	w.Header().Set("Cache-Control", "private, max-age=31536000, immutable")
+	http.ServeContent(w, r, "", v.PublishedAt, a)
+	return nil
+}
+
+// details answers the details and latest routes.
+func (h *Handler) details(w http.ResponseWriter, r *http.Request, tok *store.Token, key store.Key) error {
+	d, err := h.svc.Details(r.Context(), tok, key)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, d)
+	return nil
+}
+
+// list answers the list, list_namespace and search routes.
+func (h *Handler) list(w http.ResponseWriter, r *http.Request, tok *store.Token, key store.Key) error {
+	q := r.URL.Query()
+	lq := ListQuery{Namespace: key.Namespace, Query: q.Get("q")}
+	if mux.CurrentRoute(r).GetName() == routeSearch {
+		lq.Namespace = q.Get("namespace")
+	}
+	lq.Offset, _ = strconv.Atoi(q.Get("offset"))
+	lq.Limit, _ = strconv.Atoi(q.Get("limit"))
+	list, err := h.svc.List(r.Context(), tok, lq)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, list)
+	return nil
+}
+
+func (h *Handler) upload(w http.ResponseWriter, r *http.Request, tok *store.Token, key store.Key) (err error) {
+	defer func() { h.metrics.uploads.WithLabelValues(uploadResult(statusOrCreated(err))).Inc() }()
+	if max := h.svc.cfg.Limits.MaxCompressed; r.ContentLength > max {
+		return fmt.Errorf("%w: archive of %d bytes exceeds the limit of %d", ErrTooLarge, r.ContentLength, max)
+	}
+	v, err := h.svc.Publish(r.Context(), tok, key, r.Body)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{
+		"id": v.Key.String(), "namespace": v.Namespace, "name": v.Name, "provider": v.System,
+		"version": v.Version, "sha256": v.SHA256, "size": v.Size,
+	})
+	return nil
+}
+
+func statusOrCreated(err error) int {
+	if err == nil {
+		return http.StatusCreated
+	}
+	return statusOf(err)
 }
 
 // errorBody is the registry protocol's error shape.

@@ -1,115 +1,113 @@
 package registry
 
-import "strings"
+import (
+	"net/http"
 
-// routeKind names a route; it is also the "route" label of the HTTP metrics.
-type routeKind string
-
-const (
-	routeNone       routeKind = "not_found"
-	routeDiscovery  routeKind = "discovery"
-	routeHealth     routeKind = "healthz"
-	routeMetrics    routeKind = "metrics"
-	routeList       routeKind = "list"
-	routeSearch     routeKind = "search"
-	routeListNS     routeKind = "list_namespace"
-	routeLatest     routeKind = "latest"
-	routeVersions   routeKind = "versions"
-	routeDetails    routeKind = "details"
-	routeDownload   routeKind = "download"
-	routeDownloadLt routeKind = "download_latest"
-	routeArchive    routeKind = "archive"
-	routeUpload     routeKind = "upload"
+	"github.com/gorilla/mux"
 )
 
-// route is a parsed request path. Parameters are raw path segments: non-empty and
-// free of '/'; the service validates them.
-type route struct {
-	kind                      routeKind
-	ns, name, system, version string
+// Route names. Each is the name of one gorilla/mux route and the "route" label of
+// the HTTP metrics and access log; routeNone labels requests no route matched.
+const (
+	routeNone       = "not_found"
+	routeDiscovery  = "discovery"
+	routeHealth     = "healthz"
+	routeMetrics    = "metrics"
+	routeList       = "list"
+	routeSearch     = "search"
+	routeListNS     = "list_namespace"
+	routeLatest     = "latest"
+	routeVersions   = "versions"
+	routeDetails    = "details"
+	routeDownload   = "download"
+	routeDownloadLt = "download_latest"
+	routeArchive    = "archive"
+	routeUpload     = "upload"
+)
+
+// Path variables. Each matches one non-empty path segment (mux's default
+// pattern, [^/]+); the service validates them (names, semantic versions), so a
+// segment such as ".." is a module that does not exist, not a way out.
+const (
+	varNS      = "ns"
+	varName    = "name"
+	varSystem  = "system"
+	varVersion = "version"
+
+	// slash lets a parameterised path end in one '/', as the hand-written parser
+	// before mux did. It is a pattern, not StrictSlash: StrictSlash answers with a
+	// redirect, and clients of this protocol get the answer itself.
+	slash = "{slash:/?}"
+)
+
+var (
+	readMethods   = []string{http.MethodGet, http.MethodHead}
+	uploadMethods = []string{http.MethodPost, http.MethodPut}
+)
+
+// newRouter returns the registry's routes over h's endpoint handlers.
+//
+// Paths are matched as they arrive, decoded but not cleaned (SkipClean): a
+// path with "//", "." or ".." segments is not redirected to a cleaned form but
+// matched as is, where an empty segment matches no route (404) and a dot
+// segment reaches the service as a name it refuses. Encoded slashes are decoded
+// before matching (the default, not UseEncodedPath), so "a%2Fb" is two
+// segments, as it always was; neither form can name anything outside the
+// module's own keys.
+//
+// Routes are tried in order: literal paths before the variables that would also
+// match them (search before {ns}, versions and download before {version}), and
+// the endpoints every `tofu init` calls first within their prefix.
+func newRouter(h *Handler) *mux.Router {
+	r := mux.NewRouter().SkipClean(true).StrictSlash(false)
+	r.NotFoundHandler = http.HandlerFunc(h.notFound)
+	r.MethodNotAllowedHandler = http.HandlerFunc(h.methodNotAllowed)
+	r.Use(h.nameRoute)
+
+	modules := r.PathPrefix("/v1/modules/").Subrouter()
+	mod := "/{" + varNS + "}/{" + varName + "}/{" + varSystem + "}"
+	ver := mod + "/{" + varVersion + "}"
+	modules.Handle(mod+"/versions"+slash, h.api(h.versions)).Methods(readMethods...).Name(routeVersions)
+	modules.Handle(ver+"/download"+slash, h.api(h.download)).Methods(readMethods...).Name(routeDownload)
+	modules.Handle(mod+"/download"+slash, h.api(h.download)).Methods(readMethods...).Name(routeDownloadLt)
+	modules.Handle(ver+slash, h.api(h.details)).Methods(readMethods...).Name(routeDetails)
+	modules.Handle(mod+slash, h.api(h.details)).Methods(readMethods...).Name(routeLatest)
+	modules.Handle("/search", h.api(h.list)).Methods(readMethods...).Name(routeSearch)
+	modules.Handle("/{"+varNS+"}"+slash, h.api(h.list)).Methods(readMethods...).Name(routeListNS)
+
+	r.Handle("/v1/archives"+mod+"/{"+varVersion+"}.tar.gz"+slash, h.api(h.archive)).Methods(readMethods...).Name(routeArchive)
+	r.Handle("/api/v1/modules"+ver+slash, h.api(h.upload)).Methods(uploadMethods...).Name(routeUpload)
+	r.Handle("/v1/modules"+slash, h.api(h.list)).Methods(readMethods...).Name(routeList)
+	r.HandleFunc("/.well-known/terraform.json", h.discovery).Methods(readMethods...).Name(routeDiscovery)
+	r.HandleFunc("/healthz", h.healthz).Name(routeHealth)
+	r.Handle("/metrics", h.metrics.handler).Name(routeMetrics)
+	return r
 }
 
-const archiveSuffix = ".tar.gz"
-
-// parseRoute maps a request path to a route; unknown paths give routeNone. It is
-// allocation-light because it runs on every request.
-func parseRoute(p string) route {
-	switch p {
-	case "/.well-known/terraform.json":
-		return route{kind: routeDiscovery}
-	case "/healthz":
-		return route{kind: routeHealth}
-	case "/metrics":
-		return route{kind: routeMetrics}
-	case "/v1/modules", "/v1/modules/":
-		return route{kind: routeList}
-	case "/v1/modules/search":
-		return route{kind: routeSearch}
-	}
-	var segs [7]string
-	switch {
-	case strings.HasPrefix(p, "/v1/modules/"):
-		n, ok := split(p[len("/v1/modules/"):], segs[:])
-		if !ok {
-			return route{kind: routeNone}
-		}
-		switch n {
-		case 1:
-			return route{kind: routeListNS, ns: segs[0]}
-		case 3:
-			return route{kind: routeLatest, ns: segs[0], name: segs[1], system: segs[2]}
-		case 4:
-			r := route{ns: segs[0], name: segs[1], system: segs[2]}
-			switch segs[3] {
-			case "versions":
-				r.kind = routeVersions
-			case "download":
-				r.kind = routeDownloadLt
-			default:
-				r.kind, r.version = routeDetails, segs[3]
-			}
-			return r
-		case 5:
-			if segs[4] == "download" {
-				return route{kind: routeDownload, ns: segs[0], name: segs[1], system: segs[2], version: segs[3]}
+// nameRoute is the router's middleware: it labels the request's record with the
+// matched route's name for the metrics and the access log.
+func (h *Handler) nameRoute(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if rec, ok := w.(*recorder); ok {
+			if rt := mux.CurrentRoute(r); rt != nil {
+				rec.route = rt.GetName()
 			}
 		}
-	case strings.HasPrefix(p, "/v1/archives/"):
-		n, ok := split(p[len("/v1/archives/"):], segs[:])
-		if ok && n == 4 && strings.HasSuffix(segs[3], archiveSuffix) && len(segs[3]) > len(archiveSuffix) {
-			return route{kind: routeArchive, ns: segs[0], name: segs[1], system: segs[2], version: strings.TrimSuffix(segs[3], archiveSuffix)}
-		}
-	case strings.HasPrefix(p, "/api/v1/modules/"):
-		n, ok := split(p[len("/api/v1/modules/"):], segs[:])
-		if ok && n == 4 {
-			return route{kind: routeUpload, ns: segs[0], name: segs[1], system: segs[2], version: segs[3]}
-		}
-	}
-	return route{kind: routeNone}
+		next.ServeHTTP(w, r)
+	})
 }
 
-// split splits s at '/' into dst, allowing one trailing slash; it fails on empty
-// segments or more segments than dst holds.
-func split(s string, dst []string) (int, bool) {
-	s = strings.TrimSuffix(s, "/")
-	if s == "" {
-		return 0, false
+// allowed returns the route that would serve r with another method, and that
+// route's methods; "" if there is none.
+func (h *Handler) allowed(r *http.Request) (string, []string) {
+	for _, m := range []string{http.MethodGet, http.MethodPost} {
+		other := r.WithContext(r.Context())
+		other.Method = m
+		var match mux.RouteMatch
+		if h.router.Match(other, &match) && match.Route != nil {
+			methods, _ := match.Route.GetMethods()
+			return match.Route.GetName(), methods
+		}
 	}
-	n := 0
-	for {
-		if n == len(dst) {
-			return 0, false
-		}
-		i := strings.IndexByte(s, '/')
-		if i < 0 {
-			dst[n] = s
-			return n + 1, s != ""
-		}
-		if i == 0 {
-			return 0, false
-		}
-		dst[n] = s[:i]
-		n++
-		s = s[i+1:]
-	}
+	return "", nil
 }
