@@ -62,7 +62,7 @@ type recorder struct {
 	http.ResponseWriter
 	status int
 	bytes  int64
-	route  string // the route's name, set by the router's middleware
+	route  string // the name of the route that served the request
 }
 
 func (r *recorder) WriteHeader(code int) {
@@ -120,9 +120,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // notFound answers requests no route matched. mux reports some method
-// mismatches as no match at all (routes under a subrouter share its prefix
-// matcher, which clears the mismatch: gorilla/mux#751), so a path that another
-// method would reach is answered as a method mismatch here.
+// mismatches as no match at all (a later route whose first matcher matches
+// clears the mismatch, as under a Subrouter: gorilla/mux#751), so a path that
+// another method would reach is answered as a method mismatch here.
 func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
 	if name, methods := h.allowed(r); name != "" {
 		h.wrongMethod(w, r, name, methods)
@@ -237,13 +237,19 @@ func (h *Handler) details(w http.ResponseWriter, r *http.Request, tok *store.Tok
 	return nil
 }
 
-// list answers the list, list_namespace and search routes.
+// list answers the list and list_namespace routes.
 func (h *Handler) list(w http.ResponseWriter, r *http.Request, tok *store.Token, key store.Key) error {
+	return h.listing(w, r, tok, key.Namespace)
+}
+
+// search answers the search route, whose namespace is a query parameter.
+func (h *Handler) search(w http.ResponseWriter, r *http.Request, tok *store.Token, _ store.Key) error {
+	return h.listing(w, r, tok, r.URL.Query().Get("namespace"))
+}
+
+func (h *Handler) listing(w http.ResponseWriter, r *http.Request, tok *store.Token, ns string) error {
 	q := r.URL.Query()
-	lq := ListQuery{Namespace: key.Namespace, Query: q.Get("q")}
-	if mux.CurrentRoute(r).GetName() == routeSearch {
-		lq.Namespace = q.Get("namespace")
-	}
+	lq := ListQuery{Namespace: ns, Query: q.Get("q")}
 	lq.Offset, _ = strconv.Atoi(q.Get("offset"))
 	lq.Limit, _ = strconv.Atoi(q.Get("limit"))
 	list, err := h.svc.List(r.Context(), tok, lq)
