@@ -2,6 +2,7 @@ package registry
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/gorilla/mux"
@@ -41,6 +42,9 @@ const (
 	slash = "{slash:/?}"
 )
 
+// Methods of the routes. (*mux.Route).Methods upper-cases the slice it is given
+// in place, so each route gets its own copy: a shared slice would be written by
+// every new Handler while others read it.
 var (
 	readMethods   = []string{http.MethodGet, http.MethodHead}
 	uploadMethods = []string{http.MethodPost, http.MethodPut}
@@ -71,7 +75,7 @@ func newRouter(h *Handler) *mux.Router {
 	route := func(name, path string, hd http.Handler, methods ...string) {
 		rt := r.Handle(path, named(name, hd)).Name(name)
 		if len(methods) > 0 {
-			rt.Methods(methods...)
+			rt.Methods(slices.Clone(methods)...)
 		}
 	}
 	route(routeVersions, mod+"/versions"+slash, h.api(h.versions), readMethods...)

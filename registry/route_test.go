@@ -296,3 +296,24 @@ func checkResponse(t *testing.T, method, target string, w *httptest.ResponseReco
 		}
 	}
 }
+
+// TestHandlersShareNothing builds handlers while another serves: several live in
+// one process (tests, and replicas in one binary), and -race checks that
+// building a router writes nothing the others read.
+func TestHandlersShareNothing(t *testing.T) {
+	rt := newRouter(t)
+	svc := newTestRegistry(t, registry.Config{}).svc
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 20 {
+			registry.NewHandler(svc, registry.HandlerOptions{})
+		}
+	}()
+	for range 200 {
+		if w, route, _ := rt.serve("GET", "/v1/modules/acme/network/aws/versions"); w.Code != 200 || route != "versions" {
+			t.Fatalf("versions: %d %s", w.Code, route)
+		}
+	}
+	<-done
+}
