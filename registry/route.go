@@ -3,7 +3,6 @@ package registry
 import (
 	"net/http"
 	"slices"
-	"strings"
 
 	"github.com/gorilla/mux"
 )
@@ -70,7 +69,8 @@ func newRouter(h *Handler) *mux.Router {
 	r.NotFoundHandler = http.HandlerFunc(h.notFound)
 	r.MethodNotAllowedHandler = http.HandlerFunc(h.methodNotAllowed)
 
-	mod := "/v1/modules/{" + varNS + "}/{" + varName + "}/{" + varSystem + "}"
+	// A module's path segments, and a version's.
+	mod := "/{" + varNS + "}/{" + varName + "}/{" + varSystem + "}"
 	ver := mod + "/{" + varVersion + "}"
 	route := func(name, path string, hd http.Handler, methods ...string) {
 		rt := r.Handle(path, named(name, hd)).Name(name)
@@ -78,19 +78,19 @@ func newRouter(h *Handler) *mux.Router {
 			rt.Methods(slices.Clone(methods)...)
 		}
 	}
-	route(routeVersions, mod+"/versions"+slash, h.api(h.versions), readMethods...)
-	route(routeDownload, ver+"/download"+slash, h.api(h.download), readMethods...)
-	route(routeDownloadLt, mod+"/download"+slash, h.api(h.download), readMethods...)
-	route(routeArchive, "/v1/archives"+strings.TrimPrefix(ver, "/v1/modules")+".tar.gz"+slash, h.api(h.archive), readMethods...)
-	route(routeDetails, ver+slash, h.api(h.details), readMethods...)
-	route(routeLatest, mod+slash, h.api(h.details), readMethods...)
+	route(routeVersions, "/v1/modules"+mod+"/versions"+slash, h.api(h.versions), readMethods...)
+	route(routeDownload, "/v1/modules"+ver+"/download"+slash, h.api(h.download), readMethods...)
+	route(routeDownloadLt, "/v1/modules"+mod+"/download"+slash, h.api(h.download), readMethods...)
+	route(routeArchive, "/v1/archives"+ver+".tar.gz"+slash, h.api(h.archive), readMethods...)
+	route(routeDetails, "/v1/modules"+ver+slash, h.api(h.details), readMethods...)
+	route(routeLatest, "/v1/modules"+mod+slash, h.api(h.details), readMethods...)
 	route(routeSearch, "/v1/modules/search", h.api(h.search), readMethods...)
 	route(routeListNS, "/v1/modules/{"+varNS+"}"+slash, h.api(h.list), readMethods...)
 	route(routeList, "/v1/modules"+slash, h.api(h.list), readMethods...)
 	route(routeDiscovery, "/.well-known/terraform.json", http.HandlerFunc(h.discovery), readMethods...)
 	route(routeHealth, "/healthz", http.HandlerFunc(h.healthz))
 	route(routeMetrics, "/metrics", h.metrics.handler)
-	route(routeUpload, "/api"+ver+slash, h.api(h.upload), uploadMethods...)
+	route(routeUpload, "/api/v1/modules"+ver+slash, h.api(h.upload), uploadMethods...)
 	return r
 }
 
