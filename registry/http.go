@@ -21,6 +21,8 @@ type HandlerOptions struct {
 	// set, and server-side errors always; nil discards.
 	Log       *slog.Logger
 	AccessLog bool
+	// AccessLogger receives the access records instead of Log when set.
+	AccessLogger *slog.Logger
 }
 
 // Handler is the registry's HTTP transport: the module registry protocol v1, the
@@ -28,6 +30,7 @@ type HandlerOptions struct {
 type Handler struct {
 	svc     *Service
 	log     *slog.Logger
+	alog    *slog.Logger
 	access  bool
 	metrics *metrics
 }
@@ -40,7 +43,11 @@ func NewHandler(svc *Service, o HandlerOptions) *Handler {
 	if lg == nil {
 		lg = slog.New(slog.DiscardHandler)
 	}
-	return &Handler{svc: svc, log: lg, access: o.AccessLog, metrics: newMetrics()}
+	alog := o.AccessLogger
+	if alog == nil {
+		alog = lg
+	}
+	return &Handler{svc: svc, log: lg, alog: alog, access: o.AccessLog, metrics: newMetrics()}
 }
 
 // discoveryBody is the service discovery document.
@@ -94,7 +101,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.metrics.requests.WithLabelValues(string(rt.kind), codeLabels[rec.status]).Inc()
 	h.metrics.latency.WithLabelValues(string(rt.kind)).Observe(d.Seconds())
 	if h.access {
-		h.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+		h.alog.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
 			slog.String("route", string(rt.kind)),

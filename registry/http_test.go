@@ -197,7 +197,7 @@ func TestHTTPProtocol(t *testing.T) {
 	// Details, latest, list, search.
 	var d registry.ModuleDetails
 	resp, body = r.do(t, "GET", "/v1/modules/acme/network/aws/1.2.0", "", nil)
-	if err := json.Unmarshal(body, &d); err != nil || resp.StatusCode != 200 {
+	if err := json.Unmarshal(body, &d); err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("details: %d %s", resp.StatusCode, body)
 	}
 	if d.Version != "1.2.0" || d.Description != "A VPC with private subnets." || !strings.Contains(d.Root.Readme, "# Network") ||
@@ -243,13 +243,13 @@ func TestHTTPProtocol(t *testing.T) {
 
 	// Downloads are counted (flushed in batches).
 	r.svc.Flush(context.Background())
-	resp, body = r.do(t, "GET", "/v1/modules/acme/network/aws/1.2.0", "", nil)
+	_, body = r.do(t, "GET", "/v1/modules/acme/network/aws/1.2.0", "", nil)
 	json.Unmarshal(body, &d)
 	if d.Downloads != 2 {
 		t.Fatalf("downloads of 1.2.0 = %d, want 2", d.Downloads)
 	}
 
-	resp, body = r.do(t, "GET", "/metrics", "", nil)
+	_, body = r.do(t, "GET", "/metrics", "", nil)
 	for _, want := range []string{
 		`plat_registry_http_requests_total{code="200",route="versions"} 1`,
 		`plat_registry_downloads_total 3`,
@@ -331,6 +331,7 @@ func TestHTTPRefusals(t *testing.T) {
 		{"symlink", r.tok["acme/publish"], "acme/network/aws/2.0.0", link(tar.TypeSymlink), 400},
 		{"hard link", r.tok["acme/publish"], "acme/network/aws/2.0.0", link(tar.TypeLink), 400},
 		{"device", r.tok["acme/publish"], "acme/network/aws/2.0.0", link(tar.TypeChar), 400},
+		{"HCL syntax error", r.tok["acme/publish"], "acme/network/aws/2.0.0", tarGz(t, map[string]string{"main.tf": "variable \"x\" {\n"}), 400},
 		{"too many files", r.tok["acme/publish"], "acme/network/aws/2.0.0", tarGz(t, manyFiles), 413},
 		{"decompression bomb", r.tok["acme/publish"], "acme/network/aws/2.0.0", bomb, 413},
 		{"too large compressed", r.tok["acme/publish"], "acme/network/aws/2.0.0", huge, 413},
@@ -358,12 +359,22 @@ func TestHTTPRefusals(t *testing.T) {
 		}
 	}
 
+	// An upload interrupted halfway (the client goes away) stores nothing.
+	conn, err := net.Dial("tcp", strings.TrimPrefix(r.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(conn, "POST /api/v1/modules/acme/network/aws/4.0.0 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Length: %d\r\n\r\n", r.tok["acme/publish"], len(good))
+	conn.Write(good[:len(good)/2])
+	conn.Close()
+	time.Sleep(200 * time.Millisecond)
+
 	after := archiveFiles(t, r.data)
 	if fmt.Sprint(before) != fmt.Sprint(after) {
 		t.Fatalf("refused uploads changed the stored archives:\nbefore %v\nafter  %v", before, after)
 	}
 	resp, body := r.do(t, "GET", "/v1/modules/acme/network/aws/versions", "", nil)
-	if resp.StatusCode != 200 || !strings.Contains(string(body), `"1.0.0"`) || strings.Contains(string(body), "2.0.0") || strings.Contains(string(body), "3.0.0") {
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"1.0.0"`) || strings.Contains(string(body), "2.0.0") || strings.Contains(string(body), "3.0.0") || strings.Contains(string(body), "4.0.0") {
 		t.Fatalf("versions after refusals: %d %s", resp.StatusCode, body)
 	}
 	if resp, _ := r.do(t, "GET", "/healthz", "", nil); resp.StatusCode != 200 {
@@ -542,5 +553,42 @@ func TestServeDrains(t *testing.T) {
 	}
 	if _, err := http.Get("http://" + ln.Addr().String() + "/"); err == nil {
 		t.Fatal("server still accepting after shutdown")
+	}
+}
+
+// TestHTTPConcurrentPublish races uploads: of several uploads of one version
+// exactly one wins (201) and the rest get 409; distinct versions all land.
+func TestHTTPConcurrentPublish(t *testing.T) {
+	r := newTestRegistry(t, registry.Config{MaxConcurrentUploads: 2})
+	var wg sync.WaitGroup
+	codes := make([]int, 16)
+	for i := range codes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v := "1.0.0"
+			if i%2 == 1 {
+				v = fmt.Sprintf("2.0.%d", i)
+			}
+			codes[i], _ = r.publish(t, r.tok["acme/publish"], "acme/race/aws/"+v, tarGz(t, map[string]string{"main.tf": fmt.Sprintf("# writer %d\n", i)}))
+		}()
+	}
+	wg.Wait()
+	wins := 0
+	for i, c := range codes {
+		switch {
+		case i%2 == 1 && c != 201:
+			t.Errorf("distinct version from writer %d: %d", i, c)
+		case i%2 == 0 && c == 201:
+			wins++
+		case i%2 == 0 && c != 409:
+			t.Errorf("same-version writer %d: %d", i, c)
+		}
+	}
+	if wins != 1 {
+		t.Fatalf("%d uploads of 1.0.0 won, want 1", wins)
+	}
+	if n := len(archiveFiles(t, r.data)); n != 9 {
+		t.Fatalf("%d archive files stored, want 9 (losers' archives must be removed)", n)
 	}
 }

@@ -43,6 +43,9 @@ type Config struct {
 	CacheTTL time.Duration
 	// FlushInterval is how often download counts are written (default 5 s).
 	FlushInterval time.Duration
+	// MaxConcurrentUploads bounds uploads held in memory at once (default 4);
+	// further uploads wait their turn.
+	MaxConcurrentUploads int
 	// Log receives service events; nil discards them.
 	Log *slog.Logger
 }
@@ -62,6 +65,8 @@ type Service struct {
 
 	dlMu      sync.Mutex
 	downloads map[store.Key]int64
+
+	uploads chan struct{} // semaphore
 }
 
 type tokenEntry struct {
@@ -91,6 +96,9 @@ func NewService(ctx context.Context, st store.Store, cfg Config) (*Service, erro
 	if cfg.FlushInterval <= 0 {
 		cfg.FlushInterval = 5 * time.Second
 	}
+	if cfg.MaxConcurrentUploads <= 0 {
+		cfg.MaxConcurrentUploads = 4
+	}
 	lg := cfg.Log
 	if lg == nil {
 		lg = slog.New(slog.DiscardHandler)
@@ -104,6 +112,7 @@ func NewService(ctx context.Context, st store.Store, cfg Config) (*Service, erro
 		modules:   map[store.Ref]*moduleEntry{},
 		tokens:    map[string]tokenEntry{},
 		downloads: map[store.Key]int64{},
+		uploads:   make(chan struct{}, cfg.MaxConcurrentUploads),
 	}, nil
 }
 
@@ -394,6 +403,12 @@ func (s *Service) Publish(ctx context.Context, tok *store.Token, k store.Key, bo
 	} else if _, ok := e.get(k.Version); ok {
 		return store.Version{}, fmt.Errorf("%s version %s %w; versions are immutable, publish a new version", k.Ref, k.Version, ErrExists)
 	}
+	select {
+	case s.uploads <- struct{}{}:
+		defer func() { <-s.uploads }()
+	case <-ctx.Done():
+		return store.Version{}, ctx.Err()
+	}
 	max := s.cfg.Limits.MaxCompressed
 	data, err := io.ReadAll(io.LimitReader(body, max+1))
 	if err != nil {
@@ -406,7 +421,11 @@ func (s *Service) Publish(ctx context.Context, tok *store.Token, k store.Key, bo
 	if err != nil {
 		return store.Version{}, err
 	}
-	doc, _ := tfdoc.Parse(contents.Root)
+	doc, diags := tfdoc.Parse(contents.Root)
+	if diags.HasErrors() {
+		// tofu would refuse the module at init; refuse it now, saying where.
+		return store.Version{}, fmt.Errorf("%w: %s", archive.ErrInvalid, diags.Errs()[0])
+	}
 	docJSON, err := json.Marshal(doc)
 	if err != nil {
 		return store.Version{}, err

@@ -19,6 +19,7 @@ export GOFLAGS=-mod=mod
 export GOTOOLCHAIN=${GOTOOLCHAIN:-local}
 
 TOFU_VERSION=1.10.6
+TERRAFORM_VERSION=1.11.4
 LOCAL_PROVIDER_VERSION=1.4.0
 KUBE_VERSION=1.34.2
 VERSITYGW_VERSION=1.8.0
@@ -56,6 +57,16 @@ tofu() {
   mv "$BIN/tofu-$TOFU_VERSION.tmp" "$BIN/tofu-$TOFU_VERSION"
   rm -rf "$WORK/opentofu"
   have tofu $TOFU_VERSION
+}
+
+terraform() {
+  have terraform $TERRAFORM_VERSION && return
+  log "building Terraform $TERRAFORM_VERSION (a few minutes)"
+  module_copy github.com/hashicorp/terraform@v$TERRAFORM_VERSION "$WORK/terraform"
+  (cd "$WORK/terraform" && go build -trimpath -o "$BIN/terraform-$TERRAFORM_VERSION.tmp" .)
+  mv "$BIN/terraform-$TERRAFORM_VERSION.tmp" "$BIN/terraform-$TERRAFORM_VERSION"
+  rm -rf "$WORK/terraform"
+  have terraform $TERRAFORM_VERSION
 }
 
 provider_local() {
@@ -121,7 +132,7 @@ apt_bench() { apt_packages wrk hyperfine nginx; }
 run() {
   case $1 in
     all) run test; run bench ;;
-    test) apt_test; staticcheck; versitygw; provider_local; tofu; kube_apiserver ;;
+    test) apt_test; staticcheck; versitygw; provider_local; tofu; terraform; kube_apiserver ;;
     bench) apt_bench; cue; conftest; tofu; provider_local ;;
     etcd|pre_commit|pg_ctl|initdb|postgres|git|openssl) apt_test ;;
     wrk|hyperfine|nginx) apt_bench ;;

@@ -1,16 +1,20 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -21,8 +25,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -30,12 +36,38 @@ import (
 
 	"github.com/platdev/plat/internal/cli"
 	"github.com/platdev/plat/internal/testtools"
+	"github.com/platdev/plat/registry/archive"
+	"github.com/platdev/plat/registry/testsvc"
 )
 
 // TestRegistryScripts runs the registry's CLI scripts (token create, publish and
 // serve error paths).
+// Scripts check exact exit codes with `exitcode N COMMAND ARGS...`.
 func TestRegistryScripts(t *testing.T) {
-	testscript.Run(t, scriptParams(filepath.Join("testdata", "script", "registry")))
+	p := scriptParams(filepath.Join("testdata", "script", "registry"))
+	p.Cmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
+		"exitcode": func(ts *testscript.TestScript, neg bool, args []string) {
+			if neg || len(args) < 2 {
+				ts.Fatalf("usage: exitcode N command [args...]")
+			}
+			want, err := strconv.Atoi(args[0])
+			if err != nil {
+				ts.Fatalf("exitcode: %v", err)
+			}
+			err = ts.Exec(args[1], args[2:]...)
+			got := 0
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				got = ee.ExitCode()
+			} else if err != nil {
+				ts.Fatalf("exitcode: %v", err)
+			}
+			if got != want {
+				ts.Fatalf("%s exited with %d, want %d", args[1], got, want)
+			}
+		},
+	}
+	testscript.Run(t, p)
 }
 
 // syncBuffer is a bytes.Buffer safe for a logger and a test reading it.
@@ -403,10 +435,7 @@ func TestRegistryTofuReadToken(t *testing.T) {
 // which never sends the token when it fetches the archive: the grant in the
 // download location must carry it.
 func TestRegistryTerraformReadToken(t *testing.T) {
-	tf, err := exec.LookPath("terraform")
-	if err != nil {
-		t.Fatalf("terraform is not on PATH (this machine image ships /usr/local/bin/terraform): %v", err)
-	}
+	tf := testtools.Bin(t, "terraform") // built from source by scripts/tools.sh
 	f := newFixture(t)
 	srv := startServe(t, "--data", f.data, "--tls-cert", f.cert, "--tls-key", f.key, "--require-read-token")
 	f.publish(t, "https://"+srv.hostport, demoModule, "demo", "1.0.0")
@@ -427,6 +456,20 @@ func TestRegistryTofuPlainHTTP(t *testing.T) {
 	f.publish(t, "http://"+srv.hostport, demoModule, "demo", "1.0.0")
 	env := tofuEnv(t, fmt.Sprintf("host \"registry.plat.test\" {\n  services = {\n    \"modules.v1\" = \"http://%s/v1/modules/\"\n  }\n}\n", srv.hostport))
 	applyDemo(t, tofu, "registry.plat.test/acme/demo/aws", env)
+
+	// plat module publish also takes the token from TF_TOKEN_<host>, as tofu does.
+	dir := t.TempDir()
+	writeFiles(t, dir, demoModule)
+	code, out, errs := platRun(t, map[string]string{"TF_TOKEN_127_0_0_1": f.publishToken},
+		"module", "publish", dir, "--registry", "http://"+srv.hostport, "--namespace", "acme", "--name", "demo", "--system", "aws", "--version", "1.1.0")
+	if code != 0 || !strings.Contains(out, "published acme/demo/aws 1.1.0") {
+		t.Fatalf("publish with TF_TOKEN_127_0_0_1: exit %d: %s%s", code, out, errs)
+	}
+	code, _, errs = platRun(t, nil,
+		"module", "publish", dir, "--registry", "http://"+srv.hostport, "--namespace", "acme", "--name", "demo", "--system", "aws", "--version", "1.2.0")
+	if code != 1 || !strings.Contains(errs, "401 Unauthorized") {
+		t.Fatalf("publish without a token: exit %d: %s", code, errs)
+	}
 }
 
 func httpsClient(t *testing.T, caFile string) *http.Client {
@@ -457,5 +500,261 @@ func getJSON(t *testing.T, c *http.Client, url, token string, v any) {
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		t.Fatalf("GET %s: %v: %s", url, err, body)
+	}
+}
+
+// TestRegistryApprovedModules publishes the four approved modules at 1.0.0, renders
+// the shop example stack against the test registry with `plat render --registry`,
+// and has real tofu fetch every module of the rendered stack with `tofu get`.
+func TestRegistryApprovedModules(t *testing.T) {
+	tofu := testtools.Bin(t, "tofu")
+	root := testtools.RepoRoot(t)
+	f := newFixture(t)
+	code, out, errs := platRun(t, nil, "registry", "token", "create", "--data", f.data, "--namespace", "platform", "--scope", "publish")
+	if code != 0 {
+		t.Fatalf("token create: %s", errs)
+	}
+	tok := strings.TrimSpace(out)
+	srv := startServe(t, "--data", f.data, "--tls-cert", f.cert, "--tls-key", f.key)
+	templates := []string{"bucket", "cache", "postgres", "queue"}
+	for _, tmpl := range templates {
+		code, out, errs := platRun(t, map[string]string{"PLAT_TOKEN": tok, "SSL_CERT_FILE": f.ca},
+			"module", "publish", filepath.Join(root, "modules", tmpl, "aws"), "--registry", "https://"+srv.hostport,
+			"--namespace", "platform", "--name", tmpl, "--system", "aws", "--version", "1.0.0")
+		if code != 0 {
+			t.Fatalf("publish %s: exit %d: %s%s", tmpl, code, out, errs)
+		}
+	}
+	outDir := t.TempDir()
+	code, out, errs = platRun(t, nil, "render", "-f", filepath.Join(root, "examples", "shop", "platform.yaml"), "-o", outDir, "--registry", srv.hostport+"/platform")
+	if code != 0 {
+		t.Fatalf("render: exit %d: %s%s", code, out, errs)
+	}
+	stack := filepath.Join(outDir, "checkout")
+	env := tofuEnv(t, "", "SSL_CERT_FILE="+f.ca)
+	mustTF(t, tofu, stack, env, "get", "-no-color")
+	b, err := os.ReadFile(filepath.Join(stack, ".terraform", "modules", "modules.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mods struct {
+		Modules []struct{ Key, Source, Version, Dir string }
+	}
+	if err := json.Unmarshal(b, &mods); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, m := range mods.Modules {
+		if m.Key == "" {
+			continue
+		}
+		if m.Version != "1.0.0" {
+			t.Errorf("module %s fetched at %q", m.Key, m.Version)
+		}
+		got[m.Source] = true
+		if _, err := os.Stat(filepath.Join(stack, m.Dir, "main.tf")); err != nil {
+			t.Errorf("module %s not unpacked: %v", m.Key, err)
+		}
+	}
+	for _, tmpl := range templates {
+		if src := srv.hostport + "/platform/" + tmpl + "/aws"; !got[src] {
+			t.Errorf("tofu get did not fetch %s (got %v)", src, got)
+		}
+	}
+	// The details endpoint documents each approved module from its HCL.
+	var d struct {
+		Root struct {
+			Inputs  []struct{ Name string }
+			Outputs []struct{ Name string }
+		}
+	}
+	getJSON(t, httpsClient(t, f.ca), "https://"+srv.hostport+"/v1/modules/platform/postgres/aws/1.0.0", "", &d)
+	if len(d.Root.Inputs) == 0 || len(d.Root.Outputs) == 0 {
+		t.Errorf("postgres module documented without inputs or outputs: %+v", d)
+	}
+}
+
+// TestRegistryScaleOut runs two stateless replicas of `plat registry serve` over a
+// real PostgreSQL and a real S3-compatible store (versitygw), with read tokens:
+// a module published through one replica is fetched by tofu through the other,
+// whose download grant must verify on the first (the signing key is shared
+// through the database).
+func TestRegistryScaleOut(t *testing.T) {
+	tofu := testtools.Bin(t, "tofu")
+	pg := testsvc.StartPostgres(t)
+	s3 := testsvc.StartS3(t)
+	dsn, bucket := pg.NewDatabase(t), s3.NewBucket(t)
+	dir := t.TempDir()
+	ca, cert, key := testCA(t, dir)
+
+	code, out, errs := platRun(t, nil, "registry", "token", "create", "--db", dsn, "--namespace", "acme", "--scope", "publish")
+	if code != 0 {
+		t.Fatalf("token create: %s", errs)
+	}
+	pubTok := strings.TrimSpace(out)
+	code, out, errs = platRun(t, nil, "registry", "token", "create", "--db", dsn, "--namespace", "acme", "--scope", "read")
+	if code != 0 {
+		t.Fatalf("token create: %s", errs)
+	}
+	readTok := strings.TrimSpace(out)
+
+	args := []string{"--db", dsn, "--blob", bucket, "--tls-cert", cert, "--tls-key", key, "--require-read-token"}
+	a := startServe(t, args...)
+	b := startServe(t, args...)
+
+	mod := t.TempDir()
+	writeFiles(t, mod, demoModule)
+	code, out, errs = platRun(t, map[string]string{"PLAT_TOKEN": pubTok, "SSL_CERT_FILE": ca},
+		"module", "publish", mod, "--registry", "https://"+a.hostport, "--namespace", "acme", "--name", "demo", "--system", "aws", "--version", "1.0.0")
+	if code != 0 {
+		t.Fatalf("publish: exit %d: %s%s", code, out, errs)
+	}
+	// Versions are immutable across replicas too.
+	code, _, errs = platRun(t, map[string]string{"PLAT_TOKEN": pubTok, "SSL_CERT_FILE": ca},
+		"module", "publish", mod, "--registry", "https://"+b.hostport, "--namespace", "acme", "--name", "demo", "--system", "aws", "--version", "1.0.0")
+	if code != 1 || !strings.Contains(errs, "409") {
+		t.Fatalf("republish through the other replica: exit %d: %s", code, errs)
+	}
+
+	// A download location from replica B works on replica A.
+	c := httpsClient(t, ca)
+	req, _ := http.NewRequest("GET", "https://"+b.hostport+"/v1/modules/acme/demo/aws/1.0.0/download", nil)
+	req.Header.Set("Authorization", "Bearer "+readTok)
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc := resp.Header.Get("X-Terraform-Get")
+	if resp.StatusCode != 204 || loc == "" {
+		t.Fatalf("download on B: %s %q", resp.Status, loc)
+	}
+	resp, err = c.Get("https://" + a.hostport + loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("B's grant on A: %s", resp.Status)
+	}
+
+	env := tofuEnv(t, fmt.Sprintf("credentials %q {\n  token = %q\n}\n", b.hostport, readTok), "SSL_CERT_FILE="+ca)
+	applyDemo(t, tofu, b.hostport+"/acme/demo/aws", env)
+}
+
+// TestRegistryBinarySIGTERM runs the real plat binary (`plat` on PATH is this test
+// binary acting as plat): serve, publish, then SIGTERM while an upload is half
+// sent. The upload must still complete (201), the server must exit 0, and the
+// version must be there after a restart.
+func TestRegistryBinarySIGTERM(t *testing.T) {
+	plat, err := exec.LookPath("plat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(t.TempDir(), "data")
+	tokOut, err := exec.Command(plat, "registry", "token", "create", "--data", data, "--namespace", "acme", "--scope", "publish").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := strings.TrimSpace(string(tokOut))
+	serve := func() (*exec.Cmd, *syncBuffer, string) {
+		var log syncBuffer
+		cmd := exec.Command(plat, "registry", "serve", "--listen", "127.0.0.1:0", "--data", data)
+		cmd.Stderr = &log
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cmd.Process.Kill() })
+		deadline := time.Now().Add(20 * time.Second)
+		for time.Now().Before(deadline) {
+			if m := listenRE.FindStringSubmatch(log.String()); m != nil {
+				return cmd, &log, m[1]
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		t.Fatalf("plat registry serve did not start:\n%s", log.String())
+		return nil, nil, ""
+	}
+	cmd, log, addr := serve()
+
+	mod := t.TempDir()
+	writeFiles(t, mod, demoModule)
+	pub := exec.Command(plat, "module", "publish", mod, "--registry", "http://"+addr, "--namespace", "acme", "--name", "demo", "--system", "aws", "--version", "1.0.0")
+	pub.Env = append(os.Environ(), "PLAT_TOKEN="+tok)
+	if out, err := pub.CombinedOutput(); err != nil {
+		t.Fatalf("publish: %v\n%s", err, out)
+	}
+
+	// Start an upload of 1.1.0 and stop halfway.
+	files := map[string]string{"main.tf": "variable \"x\" {}\n"}
+	dir := t.TempDir()
+	writeFiles(t, dir, files)
+	archiveBytes, err := archive.Pack(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /api/v1/modules/acme/demo/aws/1.1.0 HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nContent-Length: %d\r\n\r\n", addr, tok, len(archiveBytes))
+	conn.Write(archiveBytes[:len(archiveBytes)/2])
+	time.Sleep(100 * time.Millisecond) // the server is now reading the body
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	conn.Write(archiveBytes[len(archiveBytes)/2:])
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("in-flight upload during shutdown: %v\n%s", err, log.String())
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("in-flight upload during shutdown: %s", resp.Status)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("plat registry serve after SIGTERM: %v\n%s", err, log.String())
+	}
+	if !strings.Contains(log.String(), "plat registry stopped") {
+		t.Fatalf("no clean stop in the log:\n%s", log.String())
+	}
+
+	_, _, addr = serve()
+	resp, err = http.Get("http://" + addr + "/v1/modules/acme/demo/aws/versions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), `"1.0.0"`) || !strings.Contains(string(body), `"1.1.0"`) {
+		t.Fatalf("versions after restart: %s", body)
+	}
+}
+
+// TestRegistryTokenHashOnly checks that token create stores the SHA-256 of the
+// token and never the token itself.
+func TestRegistryTokenHashOnly(t *testing.T) {
+	data := t.TempDir()
+	code, out, errs := platRun(t, nil, "registry", "token", "create", "--data", data, "--namespace", "acme", "--scope", "read")
+	if code != 0 {
+		t.Fatalf("token create: %s", errs)
+	}
+	secret := strings.TrimSpace(out)
+	sum := sha256.Sum256([]byte(secret))
+	var all []byte
+	filepath.WalkDir(data, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			b, _ := os.ReadFile(p)
+			all = append(all, b...)
+		}
+		return nil
+	})
+	if bytes.Contains(all, []byte(secret)) || bytes.Contains(all, []byte(strings.TrimPrefix(secret, "plat_"))) {
+		t.Fatal("the token itself is stored")
+	}
+	if !bytes.Contains(all, []byte(hex.EncodeToString(sum[:]))) {
+		t.Fatal("the token's SHA-256 is not stored")
 	}
 }

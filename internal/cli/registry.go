@@ -2,10 +2,11 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -98,6 +99,12 @@ type serveArgs struct {
 
 func runServe(ctx context.Context, env *Env, a serveArgs) error {
 	lg := env.Log
+	if a.cert != "" {
+		// Fail before opening anything; Serve loads the pair again to use it.
+		if _, err := tls.LoadX509KeyPair(a.cert, a.key); err != nil {
+			return usageErr(fmt.Errorf("registry serve: load TLS certificate: %w", err))
+		}
+	}
 	st, err := registry.OpenStore(ctx, a.sc, false)
 	if err != nil {
 		return usageErr(fmt.Errorf("registry serve: %w", err))
@@ -119,14 +126,16 @@ func runServe(ctx context.Context, env *Env, a serveArgs) error {
 	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
 	go func() { svc.Run(runCtx); close(done) }()
-	h := registry.NewHandler(svc, registry.HandlerOptions{Log: lg, AccessLog: a.accessLog})
+	// Access records go through a buffer flushed every 100 ms: one write per
+	// request to stderr would dominate the cost of a version lookup.
+	accessOut := registry.NewBufferedLog(env.Stderr, 100*time.Millisecond)
+	defer accessOut.Close()
+	accessLog := slog.New(slog.NewTextHandler(accessOut, nil))
+	h := registry.NewHandler(svc, registry.HandlerOptions{Log: lg, AccessLog: a.accessLog, AccessLogger: accessLog})
 	err = registry.Serve(ctx, ln, h, registry.ServeOptions{TLSCert: a.cert, TLSKey: a.key, ShutdownTimeout: a.drain, Log: lg})
 	stopRun()
 	<-done // download counts are written before the store closes
 	if err != nil {
-		if strings.Contains(err.Error(), "TLS") {
-			return usageErr(fmt.Errorf("registry serve: %w", err))
-		}
 		return exit(ExitFail, fmt.Errorf("registry serve: %w", err))
 	}
 	lg.Info("plat registry stopped")
@@ -145,7 +154,7 @@ func newTokenCreateCmd(env *Env) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if sc.DataDir == "" && sc.DB == "" {
-				return usageErr(errors.New("registry token create: give --data DIR or --db postgres://..."))
+				return usageErr(errors.New("registry token create: give --data DIR or --db URL (postgres://)"))
 			}
 			if namespace == "" {
 				return usageErr(errors.New("registry token create: --namespace is required"))

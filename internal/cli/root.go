@@ -113,14 +113,3 @@ func New(env *Env) *cobra.Command {
 	)
 	return root
 }
-
-// notImplemented is a placeholder for a command whose implementation has not landed.
-func notImplemented(use, short string) *cobra.Command {
-	return &cobra.Command{
-		Use:   use,
-		Short: short,
-		RunE: func(*cobra.Command, []string) error {
-			return usageErr(fmt.Errorf("%s: not implemented yet", use))
-		},
-	}
-}

@@ -17,7 +17,6 @@ type entry struct {
 	name     string
 	typ      byte
 	body     string
-	size     int64 // overrides len(body) in the header when non-zero
 	linkname string
 }
 
@@ -189,7 +188,11 @@ func TestCountingReaderStops(t *testing.T) {
 
 type countedSource struct{ n int64 }
 
-func (c *countedSource) Read(p []byte) (int, error) { c.n += int64(len(p)); clear(p); return len(p), nil }
+func (c *countedSource) Read(p []byte) (int, error) {
+	c.n += int64(len(p))
+	clear(p)
+	return len(p), nil
+}
 
 func TestPackDeterministicAndSkips(t *testing.T) {
 	dir := t.TempDir()

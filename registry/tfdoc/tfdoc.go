@@ -74,6 +74,9 @@ func Parse(files map[string][]byte) (Module, hcl.Diagnostics) {
 		content, _, d := f.Body.PartialContent(schema)
 		diags = append(diags, d...)
 		for _, b := range content.Blocks {
+			if len(b.Labels) == 0 || b.Labels[0] == "" {
+				continue // only in files with syntax errors, which Parse reports
+			}
 			switch b.Type {
 			case "variable":
 				attrs, _, _ := b.Body.PartialContent(varSchema)

@@ -4,11 +4,11 @@ import (
 	"context"
 	"testing"
 
-	"github.com/platdev/plat/registry/internal/testsvc"
 	"github.com/platdev/plat/registry/store"
 	"github.com/platdev/plat/registry/store/blobs"
 	"github.com/platdev/plat/registry/store/sqlstore"
 	"github.com/platdev/plat/registry/store/storetest"
+	"github.com/platdev/plat/registry/testsvc"
 )
 
 // TestPostgresS3Conformance runs the conformance suite on the scale-out pair: a
