@@ -36,6 +36,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	celconfig "k8s.io/apiserver/pkg/apis/cel"
 	"sigs.k8s.io/yaml"
+
+	"github.com/platdev/plat/compiler/crd/manifest"
 )
 
 // Set is a collection of CRD schemas loaded on demand. It is safe for concurrent
@@ -309,7 +311,7 @@ func (s *Set) decode(b []byte) ([]apiextensionsv1.CustomResourceDefinition, erro
 		}
 	}
 	var crds []apiextensionsv1.CustomResourceDefinition
-	for _, doc := range splitDocuments(b) {
+	for _, doc := range manifest.SplitDocuments(b) {
 		var crd apiextensionsv1.CustomResourceDefinition
 		if err := yaml.Unmarshal(slim(doc), &crd); err != nil {
 			return nil, err
@@ -464,28 +466,6 @@ func (s *Set) Kinds() []schema.GroupKind {
 		return out[i].Kind < out[j].Kind
 	})
 	return out
-}
-
-// splitDocuments splits a YAML stream at "---" lines, dropping empty documents.
-func splitDocuments(b []byte) [][]byte {
-	var docs [][]byte
-	var cur []byte
-	flush := func() {
-		if len(bytes.TrimSpace(cur)) > 0 {
-			docs = append(docs, cur)
-		}
-		cur = nil
-	}
-	for line := range bytes.Lines(b) {
-		t := bytes.TrimRight(line, " \t\r\n")
-		if bytes.Equal(t, []byte("---")) || bytes.HasPrefix(t, []byte("--- ")) {
-			flush()
-			continue
-		}
-		cur = append(cur, line...)
-	}
-	flush()
-	return docs
 }
 
 // statusSubresource matches the status subresource as controller-gen writes it.
