@@ -88,6 +88,9 @@ type Template struct {
 
 	file  string
 	value cue.Value
+	// params is parametersOnly of the template; the zero Value when the whole
+	// template is needed to evaluate its parameters.
+	params cue.Value
 }
 
 func (c *Compiler) loadSchemas() error {
@@ -124,8 +127,8 @@ func (c *Compiler) loadSchemas() error {
 		return fmt.Errorf("schemas: %w", err)
 	}
 	c.schemas = v
-	c.stackSchema = v.LookupPath(cue.ParsePath("#Stack"))
-	c.templateSchema = v.LookupPath(cue.ParsePath("#Template"))
+	c.stackSchema = v.LookupPath(cue.MakePath(cue.Def("#Stack")))
+	c.templateSchema = v.LookupPath(cue.MakePath(cue.Def("#Template")))
 	return nil
 }
 
@@ -141,17 +144,17 @@ func (c *Compiler) loadPlatform() error {
 	if err := v.Err(); err != nil {
 		return fmt.Errorf("catalog: %s", errorText(err))
 	}
-	p := v.LookupPath(cue.ParsePath("platform")).Unify(c.schemas.LookupPath(cue.ParsePath("#Platform")))
+	p := v.LookupPath(pathPlatform).Unify(c.schemas.LookupPath(cue.MakePath(cue.Def("#Platform"))))
 	if err := p.Validate(cue.Concrete(true)); err != nil {
 		return fmt.Errorf("catalog: %s: platform settings: %s", PlatformFile, errorText(err))
 	}
 	if err := p.Decode(&c.platform); err != nil {
 		return fmt.Errorf("catalog: %s: %w", PlatformFile, err)
 	}
-	if org := v.LookupPath(cue.ParsePath("org")); org.Exists() {
+	if org := v.LookupPath(pathOrg); org.Exists() {
 		c.org = v
 		// Org guardrails are described once, without a stack.
-		gs, err := guardrailsOf(org.LookupPath(cue.ParsePath("guardrails")), false)
+		gs, err := guardrailsOf(org.LookupPath(pathGuardrails), false)
 		if err != nil {
 			return fmt.Errorf("catalog: %s: org guardrails: %v", PlatformFile, err)
 		}
@@ -185,12 +188,22 @@ func (c *Compiler) TemplateNames() ([]string, error) {
 	return names, nil
 }
 
-// Template compiles (once) and returns the named template. It returns
+// Template compiles (once) and returns the named template, with its
+// parameters described (Parameters) for catalog listings. It returns
 // ErrUnknownTemplate when the catalog has no such template.
 func (c *Compiler) Template(name string) (*Template, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.template(name)
+	t, err := c.template(name)
+	if err != nil {
+		return nil, err
+	}
+	if t.Parameters == nil {
+		// Only listings need the description; compiles never read it.
+		t.Parameters = shapeOf(t.value.LookupPath(pathParameters), 0)
+		t.Parameters.Open = false // unknown parameters are always refused
+	}
+	return t, nil
 }
 
 func (c *Compiler) template(name string) (*Template, error) {
@@ -205,7 +218,14 @@ func (c *Compiler) template(name string) (*Template, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %q", ErrUnknownTemplate, name)
 	}
-	v := c.cc.CompileBytes(src, cue.Filename(file))
+	f, perr := parser.ParseFile(file, src, parser.ParseComments)
+	var v cue.Value
+	if perr != nil {
+		// CompileBytes words syntax errors the way users have always seen them.
+		v = c.cc.CompileBytes(src, cue.Filename(file))
+	} else {
+		v = c.cc.BuildFile(f)
+	}
 	if err := v.Err(); err != nil {
 		return nil, fmt.Errorf("catalog: %s", errorText(err))
 	}
@@ -214,37 +234,121 @@ func (c *Compiler) template(name string) (*Template, error) {
 		return nil, fmt.Errorf("catalog: %s does not meet the template contract: %s", file, errorText(err))
 	}
 	t := &Template{file: file, value: v}
+	t.params = c.parametersOnly(f)
 	var meta struct {
 		Name        string `json:"name"`
 		Description string `json:"description"`
 	}
-	if err := v.LookupPath(cue.ParsePath("name")).Decode(&meta.Name); err != nil {
+	if err := v.LookupPath(pathName).Decode(&meta.Name); err != nil {
 		return nil, fmt.Errorf("catalog: %s: name: %v", file, err)
 	}
 	if meta.Name != name {
 		return nil, fmt.Errorf("catalog: %s: name is %q, want the folder name %q", file, meta.Name, name)
 	}
-	_ = v.LookupPath(cue.ParsePath("description")).Decode(&meta.Description)
+	_ = v.LookupPath(pathDescription).Decode(&meta.Description)
 	t.Name, t.Description = meta.Name, meta.Description
-	t.Parameters = shapeOf(v.LookupPath(cue.ParsePath("parameters")), 0)
-	t.Parameters.Open = false // unknown parameters are always refused
-	gs, err := guardrailsOf(v.LookupPath(cue.ParsePath("guardrails")), false)
+	gs, err := guardrailsOf(v.LookupPath(pathGuardrails), false)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: %s: guardrails: %v", file, err)
 	}
 	t.Guardrails = gs
-	tf := v.LookupPath(cue.ParsePath("terraform"))
-	for field, dst := range map[string]*string{"module": &t.Module, "system": &t.System, "version": &t.Version} {
-		d, _ := tf.LookupPath(cue.ParsePath(field)).Default()
-		if err := d.Decode(dst); err != nil {
-			return nil, fmt.Errorf("catalog: %s: terraform.%s: %v", file, field, err)
+	tf := v.LookupPath(pathTerraform)
+	for _, fd := range []struct {
+		field string
+		dst   *string
+	}{{"module", &t.Module}, {"system", &t.System}, {"version", &t.Version}} {
+		d, _ := tf.LookupPath(cue.MakePath(cue.Str(fd.field))).Default()
+		if err := d.Decode(fd.dst); err != nil {
+			return nil, fmt.Errorf("catalog: %s: terraform.%s: %v", file, fd.field, err)
 		}
 	}
-	if err := tf.LookupPath(cue.ParsePath("outputs")).Decode(&t.Outputs); err != nil {
+	if err := tf.LookupPath(pathOutputs).Decode(&t.Outputs); err != nil {
 		return nil, fmt.Errorf("catalog: %s: terraform.outputs: %v", file, err)
 	}
 	c.templates[name] = t
 	return t, nil
+}
+
+// parametersOnly builds the part of a template that decides what its parameters
+// accept: the template file without its regular fields other than context and
+// parameters (guardrails, terraform, crossplane, ...), unified with the
+// contract's context. Checking a stack's with: against it needs the context
+// filled in, and filling it into this value costs a fraction of evaluating the
+// whole template. It returns the zero Value (callers then use the whole
+// template) when the parameters depend on a dropped field, or f is nil.
+func (c *Compiler) parametersOnly(f *ast.File) cue.Value {
+	if f == nil {
+		return cue.Value{}
+	}
+	var decls []ast.Decl
+	used := map[string]bool{}
+	for _, d := range f.Decls {
+		if fd, ok := d.(*ast.Field); ok {
+			if id, ok := fd.Label.(*ast.Ident); ok && id.Name != "context" && id.Name != "parameters" &&
+				!strings.HasPrefix(id.Name, "_") && !strings.HasPrefix(id.Name, "#") {
+				continue
+			}
+		}
+		if _, ok := d.(*ast.ImportDecl); ok {
+			continue
+		}
+		decls = append(decls, d)
+		ast.Walk(d, func(n ast.Node) bool {
+			if id, ok := n.(*ast.Ident); ok {
+				used[id.Name] = true
+			}
+			return true
+		}, nil)
+	}
+	// Keep only the imports the remaining declarations use: CUE refuses unused ones.
+	var imports []ast.Decl
+	for _, d := range f.Decls {
+		id, ok := d.(*ast.ImportDecl)
+		if !ok {
+			continue
+		}
+		var specs []*ast.ImportSpec
+		for _, spec := range id.Specs {
+			name := path.Base(strings.Trim(spec.Path.Value, `"`))
+			if spec.Name != nil {
+				name = spec.Name.Name
+			}
+			if used[name] {
+				specs = append(specs, spec)
+			}
+		}
+		if len(specs) > 0 {
+			imports = append(imports, &ast.ImportDecl{Specs: specs})
+		}
+	}
+	// Package and import clauses come first, as in the source.
+	var head, body []ast.Decl
+	for _, d := range decls {
+		if _, ok := d.(*ast.Package); ok {
+			head = append(head, d)
+		} else {
+			body = append(body, d)
+		}
+	}
+	rf := &ast.File{Filename: f.Filename, Decls: append(append(head, imports...), body...)}
+	v := c.cc.BuildFile(rf)
+	if v.Err() != nil {
+		return cue.Value{}
+	}
+	v = v.Unify(c.contextSchema())
+	if v.Err() != nil {
+		return cue.Value{}
+	}
+	return v
+}
+
+// contextSchema is {context: #Context}, the part of the template contract the
+// parameters see.
+func (c *Compiler) contextSchema() cue.Value {
+	if !c.ctxSchema.Exists() {
+		c.ctxSchema = c.cc.CompileString("{}").FillPath(pathContext, c.templateSchema.LookupPath(pathContext))
+	}
+	return c.ctxSchema
 }
 
 // guardrail is a guardrail as evaluated for one resource.
@@ -278,23 +382,23 @@ func evalGuardrails(list cue.Value, eval bool) ([]guardrail, error) {
 	for it.Next() {
 		g := it.Value()
 		var r guardrail
-		str := func(f string) string {
-			s, _ := g.LookupPath(cue.ParsePath(f)).Default()
+		str := func(f cue.Path) string {
+			s, _ := g.LookupPath(f).Default()
 			x, _ := s.String()
 			return x
 		}
-		r.ID = str("id")
+		r.ID = str(pathID)
 		if r.ID == "" {
 			return nil, fmt.Errorf("a guardrail has no id")
 		}
-		if str("severity") == "warning" {
+		if str(pathSeverity) == "warning" {
 			r.Severity = SeverityWarning
 		}
-		r.Message, r.Hint, r.Path = str("message"), str("hint"), str("path")
-		w, _ := g.LookupPath(cue.ParsePath("waivable")).Default()
+		r.Message, r.Hint, r.Path = str(pathMessage), str(pathHint), str(pathPath)
+		w, _ := g.LookupPath(pathWaivable).Default()
 		r.Waivable, _ = w.Bool()
 		if eval {
-			b, err := g.LookupPath(cue.ParsePath("violated")).Bool()
+			b, err := g.LookupPath(pathViolated).Bool()
 			if err != nil {
 				return nil, fmt.Errorf("guardrail %s: violated: %s", r.ID, errorText(err))
 			}

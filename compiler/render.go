@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strings"
 
-	"cuelang.org/go/cue"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/zclconf/go-cty/cty"
@@ -33,10 +32,10 @@ type module struct {
 func (s *stackCompiler) modules(m stackMeta, tags map[string]string, rs []*resource) ([]module, error) {
 	var mods []module
 	for _, r := range rs {
-		var inputs map[string]any
-		if err := r.value.LookupPath(cue.ParsePath("terraform.inputs")).Decode(&inputs); err != nil {
-			return nil, fmt.Errorf("template %s: terraform.inputs: %s", r.tmpl.Name, errorText(err))
+		if r.outErr != nil {
+			return nil, r.outErr
 		}
+		inputs := r.inputs
 		if inputs == nil {
 			inputs = map[string]any{}
 		}
@@ -252,10 +251,10 @@ func toCty(x any) (cty.Value, error) {
 func (s *stackCompiler) renderCrossplane(m stackMeta, tags map[string]string, rs []*resource) ([]File, error) {
 	var files []File
 	for _, r := range rs {
-		var objs []map[string]any
-		if err := r.value.LookupPath(cue.ParsePath("crossplane.resources")).Decode(&objs); err != nil {
-			return nil, fmt.Errorf("template %s: crossplane.resources: %s", r.tmpl.Name, errorText(err))
+		if r.outErr != nil {
+			return nil, r.outErr
 		}
+		objs := r.objects
 		s.checkLabels(r, tags, objs)
 		var buf bytes.Buffer
 		buf.WriteString(s.header("#"))
