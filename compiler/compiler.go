@@ -77,6 +77,12 @@ type Input struct {
 	Registry *Registry
 	// Format is the Terraform syntax.
 	Format Format
+	// Validate runs every check and leaves the Terraform files out of the
+	// result: Stacks of the terraform target have no Files. It is for callers
+	// that only report diagnostics (plat validate); everything that would stop a
+	// render is still reported. Crossplane files are still produced, since
+	// checks against CRDs read them.
+	Validate bool
 }
 
 // Result holds the rendered stacks.
@@ -137,7 +143,7 @@ func (c *Compiler) Compile(ctx context.Context, in Input) (*Result, Diagnostics)
 			all = append(all, Diagnostic{ID: "plat.canceled", Message: err.Error()})
 			break
 		}
-		sc := &stackCompiler{c: c, file: src.Name, now: now, reg: reg, format: in.Format}
+		sc := &stackCompiler{c: c, file: src.Name, now: now, reg: reg, format: in.Format, validate: in.Validate}
 		st := sc.compile(src.Data)
 		if st != nil {
 			if prev, dup := names[st.Name]; dup {
@@ -161,13 +167,14 @@ func (c *Compiler) Compile(ctx context.Context, in Input) (*Result, Diagnostics)
 
 // stackCompiler compiles one stack file.
 type stackCompiler struct {
-	c       *Compiler
-	file    string
-	now     time.Time
-	reg     Registry
-	format  Format
-	diags   Diagnostics
-	namePos Pos
+	c        *Compiler
+	file     string
+	now      time.Time
+	reg      Registry
+	format   Format
+	validate bool // Input.Validate
+	diags    Diagnostics
+	namePos  Pos
 }
 
 type stackMeta struct {

@@ -67,6 +67,20 @@ func (s *stackCompiler) renderTerraform(m stackMeta, tags map[string]string, rs 
 		return nil, err
 	}
 	pv := s.c.platform.ProviderVersion
+	if s.validate {
+		// Everything a render could refuse, without writing the files.
+		for _, mod := range mods {
+			for _, k := range sortedKeys(mod.inputs) {
+				if k == "name" || k == "tags" {
+					continue
+				}
+				if _, err := toCty(mod.inputs[k]); err != nil {
+					return nil, fmt.Errorf("module %s: input %s: %v", mod.name, k, err)
+				}
+			}
+		}
+		return nil, nil
+	}
 	if s.format == FormatJSON {
 		return s.terraformJSON(m, tags, mods, pv)
 	}
@@ -126,7 +140,9 @@ func (s *stackCompiler) renderTerraform(m stackMeta, tags map[string]string, rs 
 
 	h := s.header("#") + "\n"
 	render := func(f *hclwrite.File) []byte {
-		return append([]byte(h), hclwrite.Format(f.Bytes())...)
+		// Bytes formats already (hclwrite.Format again would re-lex and
+		// re-align every token for the same result).
+		return append([]byte(h), f.Bytes()...)
 	}
 	return []File{
 		{Path: dir + "main.tf", Data: render(main)},

@@ -51,7 +51,7 @@ Exit status: 0 clean (warnings allowed), 1 errors, 2 usage.`,
 		}
 		var diags compiler.Diagnostics
 		if len(srcs) > 0 {
-			_, diags = c.Compile(cmd.Context(), compiler.Input{Stacks: srcs})
+			_, diags = c.Compile(cmd.Context(), compiler.Input{Stacks: srcs, Validate: true})
 		}
 		switch format {
 		case "text":

@@ -1,0 +1,152 @@
+package compiler
+
+import (
+	"context"
+	"io/fs"
+	"reflect"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/platdev/plat/catalog"
+)
+
+// TestParametersOnly checks that every shipped template has a parameters-only
+// part (so compiles evaluate each template once per resource), and that a
+// template whose parameters read a field the part leaves out falls back to the
+// whole template with the same diagnostics.
+func TestParametersOnly(t *testing.T) {
+	platform, err := fs.ReadFile(catalog.FS, PlatformFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys := fstest.MapFS{
+		PlatformFile: {Data: platform},
+		// note's default reads description, which the parameters-only part drops;
+		// the import is used by crossplane only, which it drops too.
+		"ref/template.cue": {Data: []byte(`package catalog
+
+import "strings"
+
+name:        "ref"
+description: "a reference"
+context:     _
+parameters: {
+	// A note.
+	note: *description | =~"^[a-z ]+$"
+	// Replicas.
+	replicas: *[if context.environment == "prod" {2}, 1][0] | int & >=1 & <=5
+}
+guardrails: [{
+	id:       "ref.replicas"
+	severity: "error"
+	path:     "replicas"
+	message:  "prod runs two replicas"
+	hint:     "set replicas: 2"
+	violated: context.environment == "prod" && parameters.replicas < 2
+}]
+terraform: {
+	module:  "ref"
+	version: "1.0.0"
+	inputs: {note: parameters.note, replicas: parameters.replicas}
+	outputs: []
+}
+crossplane: resources: [{
+	apiVersion: "v1"
+	kind:       "ConfigMap"
+	metadata: {name: context.name, namespace: context.namespace, labels: context.labels}
+	spec: note: strings.ToUpper(parameters.note)
+}]
+`)},
+		// The same template with a literal default: its parameters-only part builds.
+		"lit/template.cue": {Data: []byte(`package catalog
+
+import "strings"
+
+name:        "lit"
+description: "a literal"
+context:     _
+parameters: {
+	// A note.
+	note: *"a literal" | =~"^[a-z ]+$"
+	// Replicas.
+	replicas: *[if context.environment == "prod" {2}, 1][0] | int & >=1 & <=5
+}
+guardrails: [{
+	id:       "lit.replicas"
+	severity: "error"
+	path:     "replicas"
+	message:  "prod runs two replicas"
+	hint:     "set replicas: 2"
+	violated: context.environment == "prod" && parameters.replicas < 2
+}]
+terraform: {
+	module:  "lit"
+	version: "1.0.0"
+	inputs: {note: parameters.note, replicas: parameters.replicas}
+	outputs: []
+}
+crossplane: resources: [{
+	apiVersion: "v1"
+	kind:       "ConfigMap"
+	metadata: {name: context.name, namespace: context.namespace, labels: context.labels}
+	spec: note: strings.ToUpper(parameters.note)
+}]
+`)},
+	}
+	for _, tc := range []struct {
+		fsys    fs.FS
+		name    string
+		partial bool
+	}{
+		{catalog.FS, "postgres", true}, {catalog.FS, "bucket", true}, {catalog.FS, "queue", true}, {catalog.FS, "cache", true},
+		{fsys, "lit", true}, {fsys, "ref", false},
+	} {
+		c, err := New(tc.fsys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tm, err := c.Template(tc.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := tm.params.Exists(); got != tc.partial {
+			t.Errorf("%s: parameters-only part built: %v, want %v", tc.name, got, tc.partial)
+		}
+	}
+
+	stack := func(tmpl, with string) []byte {
+		return []byte("apiVersion: plat/v1\nkind: Stack\nmetadata:\n  name: s\n  team: t\n  environment: prod\n  costCenter: CC-1234\nspec:\n  target: terraform\n  region: eu-west-1\n  resources:\n    - name: r\n      template: " + tmpl + "\n      with:\n" + with)
+	}
+	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	for _, with := range []string{
+		"        replicas: 2\n",
+		"        replicas: 1\n",
+		"        replicas: 9\n        note: \"Upper\"\n",
+		"        replica: 2\n",
+	} {
+		var got [2]Diagnostics
+		for i, tmpl := range []string{"ref", "lit"} {
+			c, err := New(fsys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, got[i] = c.Compile(context.Background(), Input{Stacks: []Source{{Name: "s.yaml", Data: stack(tmpl, with)}}, Now: now})
+			for j := range got[i] {
+				got[i][j].ID = stripTemplate(got[i][j].ID)
+			}
+		}
+		if !reflect.DeepEqual(got[0], got[1]) {
+			t.Errorf("with:\n%sthe whole template gives\n%v\nthe parameters-only part gives\n%v", with, got[0], got[1])
+		}
+	}
+}
+
+func stripTemplate(id string) string {
+	for _, p := range []string{"ref.", "lit."} {
+		if len(id) > len(p) && id[:len(p)] == p {
+			return "T." + id[len(p):]
+		}
+	}
+	return id
+}
