@@ -11,6 +11,7 @@ import (
 	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/errors"
 	"cuelang.org/go/cue/parser"
+	"cuelang.org/go/cue/token"
 
 	"github.com/platdev/plat/schemas"
 )
@@ -219,19 +220,25 @@ func (c *Compiler) template(name string) (*Template, error) {
 		return nil, fmt.Errorf("%w: %q", ErrUnknownTemplate, name)
 	}
 	f, perr := parser.ParseFile(file, src, parser.ParseComments)
-	var v cue.Value
 	if perr != nil {
-		// CompileBytes words syntax errors the way users have always seen them.
+		f = nil
+	}
+	// One evaluation of the template under its contract, #Template & {...}. A
+	// template that fails, or names definitions the schemas would then supply,
+	// takes the long way below, whose errors name the template's own paths.
+	v := c.buildWith(f, nil, true)
+	if v.Exists() && (v.Err() != nil || v.Validate() != nil) {
+		v = cue.Value{}
+	}
+	if !v.Exists() {
 		v = c.cc.CompileBytes(src, cue.Filename(file))
-	} else {
-		v = c.cc.BuildFile(f)
-	}
-	if err := v.Err(); err != nil {
-		return nil, fmt.Errorf("catalog: %s", errorText(err))
-	}
-	v = v.Unify(c.templateSchema)
-	if err := v.Validate(); err != nil {
-		return nil, fmt.Errorf("catalog: %s does not meet the template contract: %s", file, errorText(err))
+		if err := v.Err(); err != nil {
+			return nil, fmt.Errorf("catalog: %s", errorText(err))
+		}
+		v = v.Unify(c.templateSchema)
+		if err := v.Validate(); err != nil {
+			return nil, fmt.Errorf("catalog: %s does not meet the template contract: %s", file, errorText(err))
+		}
 	}
 	t := &Template{file: file, value: v}
 	t.params = c.parametersOnly(f)
@@ -271,84 +278,95 @@ func (c *Compiler) template(name string) (*Template, error) {
 
 // parametersOnly builds the part of a template that decides what its parameters
 // accept: the template file without its regular fields other than context and
-// parameters (guardrails, terraform, crossplane, ...), unified with the
-// contract's context. Checking a stack's with: against it needs the context
-// filled in, and filling it into this value costs a fraction of evaluating the
-// whole template. It returns the zero Value (callers then use the whole
-// template) when the parameters depend on a dropped field, or f is nil.
+// parameters (guardrails, terraform, crossplane, ...), with the contract's
+// context. Checking a stack's with: against it needs the context filled in,
+// and filling it into this value costs a fraction of evaluating the whole
+// template. It returns the zero Value (callers then use the whole template)
+// when the parameters depend on a dropped field, or f is nil.
 func (c *Compiler) parametersOnly(f *ast.File) cue.Value {
-	if f == nil {
-		return cue.Value{}
-	}
-	var decls []ast.Decl
-	used := map[string]bool{}
-	for _, d := range f.Decls {
+	v := c.buildWith(f, func(d ast.Decl) bool {
 		if fd, ok := d.(*ast.Field); ok {
 			if id, ok := fd.Label.(*ast.Ident); ok && id.Name != "context" && id.Name != "parameters" &&
 				!strings.HasPrefix(id.Name, "_") && !strings.HasPrefix(id.Name, "#") {
-				continue
+				return false
 			}
 		}
-		if _, ok := d.(*ast.ImportDecl); ok {
-			continue
-		}
-		decls = append(decls, d)
-		ast.Walk(d, func(n ast.Node) bool {
-			if id, ok := n.(*ast.Ident); ok {
-				used[id.Name] = true
-			}
-			return true
-		}, nil)
-	}
-	// Keep only the imports the remaining declarations use: CUE refuses unused ones.
-	var imports []ast.Decl
-	for _, d := range f.Decls {
-		id, ok := d.(*ast.ImportDecl)
-		if !ok {
-			continue
-		}
-		var specs []*ast.ImportSpec
-		for _, spec := range id.Specs {
-			name := path.Base(strings.Trim(spec.Path.Value, `"`))
-			if spec.Name != nil {
-				name = spec.Name.Name
-			}
-			if used[name] {
-				specs = append(specs, spec)
-			}
-		}
-		if len(specs) > 0 {
-			imports = append(imports, &ast.ImportDecl{Specs: specs})
-		}
-	}
-	// Package and import clauses come first, as in the source.
-	var head, body []ast.Decl
-	for _, d := range decls {
-		if _, ok := d.(*ast.Package); ok {
-			head = append(head, d)
-		} else {
-			body = append(body, d)
-		}
-	}
-	rf := &ast.File{Filename: f.Filename, Decls: append(append(head, imports...), body...)}
-	v := c.cc.BuildFile(rf)
-	if v.Err() != nil {
-		return cue.Value{}
-	}
-	v = v.Unify(c.contextSchema())
-	if v.Err() != nil {
+		return true
+	}, false)
+	if !v.Exists() || v.Err() != nil {
 		return cue.Value{}
 	}
 	return v
 }
 
-// contextSchema is {context: #Context}, the part of the template contract the
-// parameters see.
-func (c *Compiler) contextSchema() cue.Value {
-	if !c.ctxSchema.Exists() {
-		c.ctxSchema = c.cc.CompileString("{}").FillPath(pathContext, c.templateSchema.LookupPath(pathContext))
+// buildWith evaluates a template file in one go, resolving the schemas'
+// definitions (#Template, #Context) from c.schemas. With keep nil it builds
+// #Template & {the file's declarations}, as the template's value unified with
+// its contract; otherwise it builds the declarations keep accepts, the imports
+// they use, and context: #Context. It returns the zero Value when f is nil or
+// names a definition it does not declare (which the schemas would then supply
+// where CUE on its own reports a missing reference).
+func (c *Compiler) buildWith(f *ast.File, keep func(ast.Decl) bool, contract bool) cue.Value {
+	if f == nil {
+		return cue.Value{}
 	}
-	return c.ctxSchema
+	for _, id := range f.Unresolved {
+		if strings.HasPrefix(id.Name, "#") {
+			return cue.Value{}
+		}
+	}
+	var head, imports, body []ast.Decl
+	used := map[string]bool{}
+	for _, d := range f.Decls {
+		switch d.(type) {
+		case *ast.Package:
+			head = append(head, d)
+			continue
+		case *ast.ImportDecl:
+			imports = append(imports, d)
+			continue
+		}
+		if keep != nil && !keep(d) {
+			continue
+		}
+		body = append(body, d)
+		if keep != nil {
+			ast.Walk(d, func(n ast.Node) bool {
+				if id, ok := n.(*ast.Ident); ok {
+					used[id.Name] = true
+				}
+				return true
+			}, nil)
+		}
+	}
+	if keep != nil {
+		// Keep only the imports the remaining declarations use: CUE refuses unused ones.
+		var kept []ast.Decl
+		for _, d := range imports {
+			var specs []*ast.ImportSpec
+			for _, spec := range d.(*ast.ImportDecl).Specs {
+				name := path.Base(strings.Trim(spec.Path.Value, `"`))
+				if spec.Name != nil {
+					name = spec.Name.Name
+				}
+				if used[name] {
+					specs = append(specs, spec)
+				}
+			}
+			if len(specs) > 0 {
+				kept = append(kept, &ast.ImportDecl{Specs: specs})
+			}
+		}
+		imports = kept
+		body = append(body, &ast.Field{Label: ast.NewIdent("context"), Value: ast.NewIdent("#Context")})
+	}
+	if contract {
+		// An embedded #Template & {...} is the file's value itself, so paths in
+		// errors read as they do for the template alone.
+		body = []ast.Decl{&ast.EmbedDecl{Expr: &ast.BinaryExpr{Op: token.AND, X: ast.NewIdent("#Template"), Y: &ast.StructLit{Elts: body}}}}
+	}
+	rf := &ast.File{Filename: f.Filename, Decls: append(append(head, imports...), body...)}
+	return c.cc.BuildFile(rf, cue.Scope(c.schemas))
 }
 
 // guardrail is a guardrail as evaluated for one resource.

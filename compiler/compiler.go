@@ -35,7 +35,6 @@ type Compiler struct {
 	org            cue.Value // platform.cue, whose org field holds the org rules
 	orgRules       []Guardrail
 	templates      map[string]*Template
-	ctxSchema      cue.Value // see contextSchema
 }
 
 // New loads the schemas and the catalog's platform settings (templates are

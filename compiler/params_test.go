@@ -4,6 +4,7 @@ import (
 	"context"
 	"io/fs"
 	"reflect"
+	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -149,4 +150,46 @@ func stripTemplate(id string) string {
 		}
 	}
 	return id
+}
+
+// TestTemplateErrors checks that templates are refused with errors in the
+// template's own terms, and that schema definitions are not visible to them.
+func TestTemplateErrors(t *testing.T) {
+	platform, err := fs.ReadFile(catalog.FS, PlatformFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ src, want string }{
+		{`name: "bad"
+description: "x"
+parameters: {}
+guardrails: []
+terraform: {module: "bad", version: "1.0", outputs: []}
+crossplane: resources: []
+`, `catalog: bad/template.cue does not meet the template contract: bad/template.cue:7:37: terraform.version: invalid value "1.0"`},
+		{`name: #DNSLabel & "bad"
+description: "x"
+parameters: {}
+guardrails: []
+terraform: {module: "bad", version: "1.0.0", outputs: []}
+crossplane: resources: []
+`, `catalog: bad/template.cue:3:7: name: reference "#DNSLabel" not found`},
+		{`name: "bad"
+description: "x"
+extra: 1
+parameters: {}
+guardrails: []
+terraform: {module: "bad", version: "1.0.0", outputs: []}
+crossplane: resources: []
+`, `catalog: bad/template.cue does not meet the template contract: `},
+	} {
+		c, err := New(fstest.MapFS{PlatformFile: {Data: platform}, "bad/template.cue": {Data: []byte("package catalog\n\n" + tc.src)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.Template("bad")
+		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("got %v, want an error starting %q", err, tc.want)
+		}
+	}
 }
