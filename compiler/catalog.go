@@ -90,8 +90,10 @@ type Template struct {
 	file  string
 	value cue.Value
 	// params is parametersOnly of the template; the zero Value when the whole
-	// template is needed to evaluate its parameters.
-	params cue.Value
+	// template is needed to evaluate its parameters. paramsContext lists the
+	// context fields params reads (nil: possibly all of them).
+	params        cue.Value
+	paramsContext []string
 }
 
 func (c *Compiler) loadSchemas() error {
@@ -241,7 +243,7 @@ func (c *Compiler) template(name string) (*Template, error) {
 		}
 	}
 	t := &Template{file: file, value: v}
-	t.params = c.parametersOnly(f)
+	t.params, t.paramsContext = c.parametersOnly(f)
 	var meta struct {
 		Name        string `json:"name"`
 		Description string `json:"description"`
@@ -282,9 +284,10 @@ func (c *Compiler) template(name string) (*Template, error) {
 // context. Checking a stack's with: against it needs the context filled in,
 // and filling it into this value costs a fraction of evaluating the whole
 // template. It returns the zero Value (callers then use the whole template)
-// when the parameters depend on a dropped field, or f is nil.
-func (c *Compiler) parametersOnly(f *ast.File) cue.Value {
-	v := c.buildWith(f, func(d ast.Decl) bool {
+// when the parameters depend on a dropped field, or f is nil; and the fields
+// of context it reads (see contextFields).
+func (c *Compiler) parametersOnly(f *ast.File) (cue.Value, []string) {
+	keep := func(d ast.Decl) bool {
 		if fd, ok := d.(*ast.Field); ok {
 			if id, ok := fd.Label.(*ast.Ident); ok && id.Name != "context" && id.Name != "parameters" &&
 				!strings.HasPrefix(id.Name, "_") && !strings.HasPrefix(id.Name, "#") {
@@ -292,11 +295,52 @@ func (c *Compiler) parametersOnly(f *ast.File) cue.Value {
 			}
 		}
 		return true
-	}, false)
-	if !v.Exists() || v.Err() != nil {
-		return cue.Value{}
 	}
-	return v
+	v := c.buildWith(f, keep, false)
+	if !v.Exists() || v.Err() != nil {
+		return cue.Value{}, nil
+	}
+	return v, contextFields(f, keep)
+}
+
+// contextFields lists the fields of context that the declarations keep accepts
+// read, when they only read it as context.NAME; otherwise it returns nil (all
+// of context may matter). Filling only those into the parameters-only part gives
+// the parameters the same value for less work.
+func contextFields(f *ast.File, keep func(ast.Decl) bool) []string {
+	labels := map[*ast.Ident]bool{}   // field labels named context, not references
+	selected := map[*ast.Ident]bool{} // context in context.NAME
+	names := map[string]bool{}
+	all := false
+	for _, d := range f.Decls {
+		if _, ok := d.(*ast.ImportDecl); ok || !keep(d) {
+			continue
+		}
+		ast.Walk(d, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.Field:
+				if id, ok := n.Label.(*ast.Ident); ok {
+					labels[id] = true
+				}
+			case *ast.SelectorExpr:
+				if x, ok := n.X.(*ast.Ident); ok && x.Name == "context" {
+					if sel, ok := n.Sel.(*ast.Ident); ok {
+						selected[x] = true
+						names[sel.Name] = true
+					}
+				}
+			case *ast.Ident:
+				if n.Name == "context" && !labels[n] && !selected[n] {
+					all = true
+				}
+			}
+			return true
+		}, nil)
+	}
+	if all {
+		return nil
+	}
+	return sortedKeys(names)
 }
 
 // buildWith evaluates a template file in one go, resolving the schemas'

@@ -391,11 +391,18 @@ func (s *stackCompiler) resources(list *Node, m stackMeta, tags map[string]strin
 		// The parameters' schema in this resource's context. Filling the context
 		// into the parameters-only part of the template is enough; the whole
 		// template is evaluated once below, with context and parameters together.
-		schemaOf := t.params
+		schemaOf, schemaCtx := t.params, ctxData
 		if !schemaOf.Exists() {
 			schemaOf = t.value
+		} else if t.paramsContext != nil {
+			schemaCtx = make(map[string]any, len(t.paramsContext))
+			for _, k := range t.paramsContext {
+				if x, ok := ctxData[k]; ok {
+					schemaCtx[k] = x
+				}
+			}
 		}
-		if !ck.check(with, schemaOf.FillPath(pathContext, c.cc.Encode(ctxData)).LookupPath(pathParameters), withPath, withPos) {
+		if !ck.check(with, schemaOf.FillPath(pathContext, c.cc.Encode(schemaCtx)).LookupPath(pathParameters), withPath, withPos) {
 			continue
 		}
 		if !evaluate {

@@ -2,6 +2,8 @@ package compiler
 
 import (
 	"context"
+	"cuelang.org/go/cue/ast"
+	"cuelang.org/go/cue/parser"
 	"io/fs"
 	"reflect"
 	"strings"
@@ -190,6 +192,32 @@ crossplane: resources: []
 		_, err = c.Template("bad")
 		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
 			t.Errorf("got %v, want an error starting %q", err, tc.want)
+		}
+	}
+}
+
+func TestContextFields(t *testing.T) {
+	for _, tc := range []struct {
+		src  string
+		want []string
+	}{
+		{`context: _, parameters: a: *context.environment | string, terraform: x: context.region`, []string{"environment"}},
+		{`context: _, parameters: a: "\(context.name)-\(context.team)"`, []string{"name", "team"}},
+		{`context: _, parameters: a: int`, []string{}},
+		{`context: _, let C = context, parameters: a: C.name`, nil},
+		{`context: _, parameters: {context: string, a: context}`, nil},
+		{`context: _, _h: context, parameters: a: _h.name`, nil},
+	} {
+		f, err := parser.ParseFile("t.cue", tc.src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keep := func(d ast.Decl) bool {
+			fd, ok := d.(*ast.Field)
+			return !ok || fd.Label.(*ast.Ident).Name != "terraform"
+		}
+		if got := contextFields(f, keep); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: got %q, want %q", tc.src, got, tc.want)
 		}
 	}
 }
