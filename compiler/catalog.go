@@ -94,6 +94,11 @@ type Template struct {
 	// context fields params reads (nil: possibly all of them).
 	params        cue.Value
 	paramsContext []string
+
+	src     []byte               // template.cue
+	parsed  bool                 // src parses
+	uses    map[string]int       // resources compiled per target
+	targets map[string]cue.Value // see instanceBase
 }
 
 func (c *Compiler) loadSchemas() error {
@@ -221,6 +226,8 @@ func (c *Compiler) template(name string) (*Template, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %q", ErrUnknownTemplate, name)
 	}
+	// Each build gets its own syntax tree: building resolves identifiers in
+	// place, for the layout of that build.
 	f, perr := parser.ParseFile(file, src, parser.ParseComments)
 	if perr != nil {
 		f = nil
@@ -242,8 +249,8 @@ func (c *Compiler) template(name string) (*Template, error) {
 			return nil, fmt.Errorf("catalog: %s does not meet the template contract: %s", file, errorText(err))
 		}
 	}
-	t := &Template{file: file, value: v}
-	t.params, t.paramsContext = c.parametersOnly(f)
+	t := &Template{file: file, value: v, src: src, parsed: perr == nil}
+	t.params, t.paramsContext = c.parametersOnly(t.syntax())
 	var meta struct {
 		Name        string `json:"name"`
 		Description string `json:"description"`
@@ -296,7 +303,7 @@ func (c *Compiler) parametersOnly(f *ast.File) (cue.Value, []string) {
 		}
 		return true
 	}
-	v := c.buildWith(f, keep, false)
+	v := c.buildWith(f, keep, false, &ast.Field{Label: ast.NewIdent("context"), Value: ast.NewIdent("#Context")})
 	if !v.Exists() || v.Err() != nil {
 		return cue.Value{}, nil
 	}
@@ -346,11 +353,12 @@ func contextFields(f *ast.File, keep func(ast.Decl) bool) []string {
 // buildWith evaluates a template file in one go, resolving the schemas'
 // definitions (#Template, #Context) from c.schemas. With keep nil it builds
 // #Template & {the file's declarations}, as the template's value unified with
-// its contract; otherwise it builds the declarations keep accepts, the imports
-// they use, and context: #Context. It returns the zero Value when f is nil or
+// its contract. With keep it builds only the declarations keep accepts and the
+// imports they use (with contract, under #Template). extra declarations are
+// added. It returns the zero Value when f is nil or
 // names a definition it does not declare (which the schemas would then supply
 // where CUE on its own reports a missing reference).
-func (c *Compiler) buildWith(f *ast.File, keep func(ast.Decl) bool, contract bool) cue.Value {
+func (c *Compiler) buildWith(f *ast.File, keep func(ast.Decl) bool, contract bool, extra ...ast.Decl) cue.Value {
 	if f == nil {
 		return cue.Value{}
 	}
@@ -402,8 +410,8 @@ func (c *Compiler) buildWith(f *ast.File, keep func(ast.Decl) bool, contract boo
 			}
 		}
 		imports = kept
-		body = append(body, &ast.Field{Label: ast.NewIdent("context"), Value: ast.NewIdent("#Context")})
 	}
+	body = append(body, extra...)
 	if contract {
 		// An embedded #Template & {...} is the file's value itself, so paths in
 		// errors read as they do for the template alone.
@@ -411,6 +419,63 @@ func (c *Compiler) buildWith(f *ast.File, keep func(ast.Decl) bool, contract boo
 	}
 	rf := &ast.File{Filename: f.Filename, Decls: append(append(head, imports...), body...)}
 	return c.cc.BuildFile(rf, cue.Scope(c.schemas))
+}
+
+// syntax parses the template afresh (nil if it does not parse).
+func (t *Template) syntax() *ast.File {
+	if !t.parsed {
+		return nil
+	}
+	f, err := parser.ParseFile(t.file, t.src, parser.ParseComments)
+	if err != nil {
+		return nil
+	}
+	return f
+}
+
+// prunedAfter is how many resources of one template and target a Compiler
+// compiles with the whole template before instanceBase builds one without the
+// other target's branch: that costs an evaluation of the template, which pays
+// off only over several resources. (A variable for tests.)
+var prunedAfter = 4
+
+// instanceBase returns what a resource of template t for target is unified
+// with: t's value or, once the compiler has used t for target prunedAfter times, t
+// without the other target's top-level field (crossplane for terraform,
+// terraform for crossplane), which the resource's checks and output never
+// read. A template whose remaining fields refer to the dropped one (a
+// guardrail reading terraform.inputs, say) keeps using its whole value.
+func (c *Compiler) instanceBase(t *Template, target string) cue.Value {
+	if t.uses == nil {
+		t.uses, t.targets = map[string]int{}, map[string]cue.Value{}
+	}
+	t.uses[target]++
+	if v, ok := t.targets[target]; ok {
+		if v.Exists() {
+			return v
+		}
+		return t.value
+	}
+	drop := map[string]string{"terraform": "crossplane", "crossplane": "terraform"}[target]
+	if t.uses[target] <= prunedAfter || !t.parsed || drop == "" {
+		return t.value
+	}
+	v := c.buildWith(t.syntax(), func(d ast.Decl) bool {
+		fd, ok := d.(*ast.Field)
+		if !ok {
+			return true
+		}
+		id, ok := fd.Label.(*ast.Ident)
+		return !ok || id.Name != drop
+	}, true)
+	if !v.Exists() || v.Err() != nil || v.Validate() != nil {
+		v = cue.Value{}
+	}
+	t.targets[target] = v
+	if v.Exists() {
+		return v
+	}
+	return t.value
 }
 
 // guardrail is a guardrail as evaluated for one resource.

@@ -409,7 +409,7 @@ func (s *stackCompiler) resources(list *Node, m stackMeta, tags map[string]strin
 			continue
 		}
 		// Encode, not FillPath with Go data: a null parameter stays null.
-		v := t.value.Unify(c.cc.Encode(map[string]any{"context": ctxData, "parameters": with.Go()}))
+		v := c.instanceBase(t, m.target).Unify(c.cc.Encode(map[string]any{"context": ctxData, "parameters": with.Go()}))
 		if err := v.LookupPath(pathParameters).Validate(cue.Concrete(true)); err != nil {
 			s.add(withPos, SeverityError, IDParameter, r.name, fmt.Sprintf("%s: %s", withPath, plainError(err)), "see plat catalog show "+t.Name)
 			continue

@@ -4,6 +4,7 @@ import (
 	"context"
 	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/parser"
+	"fmt"
 	"io/fs"
 	"reflect"
 	"strings"
@@ -218,6 +219,80 @@ func TestContextFields(t *testing.T) {
 		}
 		if got := contextFields(f, keep); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%s: got %q, want %q", tc.src, got, tc.want)
+		}
+	}
+}
+
+// TestInstanceBase checks that compiling resources against a template without
+// the other target's branch gives the same files and diagnostics as against the
+// whole template, for both targets.
+func TestInstanceBase(t *testing.T) {
+	clean := map[string][]string{
+		"postgres": {"", "        size: medium\n        storageGB: 100\n"},
+		"bucket":   {"", "        expireAfterDays: 30\n        encryption: aes256\n"},
+		"queue":    {"", "        fifo: true\n"},
+		"cache":    {"", "        engine: redis\n        size: large\n"},
+	}
+	broken := map[string][]string{
+		"postgres": {"        backupRetentionDays: 7\n", "        publiclyAccessible: true\n"},
+		"bucket":   {"        public: true\n"},
+		"queue":    {"        maxReceiveCount: 0\n"},
+		"cache":    {"        nodes: 1\n"},
+	}
+	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	for _, target := range []string{"terraform", "crossplane"} {
+		for _, withs := range []map[string][]string{clean, broken} {
+			isClean := len(withs["queue"]) == len(clean["queue"]) && withs["queue"][0] == clean["queue"][0]
+			var b strings.Builder
+			b.WriteString("apiVersion: plat/v1\nkind: Stack\nmetadata:\n  name: s\n  team: t\n  environment: prod\n  costCenter: CC-1234\nspec:\n  target: " + target + "\n  region: eu-west-1\n  resources:\n")
+			for i := range 40 {
+				tmpl := []string{"postgres", "bucket", "queue", "cache"}[i%4]
+				ws := withs[tmpl]
+				fmt.Fprintf(&b, "    - name: r%d\n      template: %s\n", i, tmpl)
+				if w := ws[(i/4)%len(ws)]; w != "" {
+					b.WriteString("      with:\n" + w)
+				}
+			}
+			in := Input{Stacks: []Source{{Name: "s.yaml", Data: []byte(b.String())}}, Now: now}
+			pruned := 0
+			compile := func(after int) (*Result, Diagnostics) {
+				defer func(old int) { prunedAfter = old }(prunedAfter)
+				prunedAfter = after
+				c, err := New(catalog.FS)
+				if err != nil {
+					t.Fatal(err)
+				}
+				res, diags := c.Compile(context.Background(), in)
+				for _, tm := range c.templates {
+					if tm.targets[target].Exists() {
+						pruned++
+					}
+				}
+				return res, diags
+			}
+			wantRes, wantDiags := compile(1 << 30)
+			if pruned != 0 {
+				t.Fatalf("%s: pruned with prunedAfter = 1<<30", target)
+			}
+			gotRes, gotDiags := compile(0)
+			// Every shipped template's guardrails read terraform.inputs, so only
+			// the terraform target can drop a branch (crossplane); the crossplane
+			// target falls back to the whole templates.
+			if (pruned > 0) != (target == "terraform") {
+				t.Errorf("%s: %d templates pruned", target, pruned)
+			}
+			if !reflect.DeepEqual(gotDiags, wantDiags) {
+				t.Errorf("%s: diagnostics differ:\n%v\nwant\n%v", target, gotDiags, wantDiags)
+			}
+			if !reflect.DeepEqual(gotRes, wantRes) {
+				t.Errorf("%s: rendered files differ", target)
+			}
+			if len(wantDiags) == 0 && len(wantRes.Files()) == 0 {
+				t.Errorf("%s: nothing rendered", target)
+			}
+			if (len(wantDiags) == 0) != isClean {
+				t.Errorf("%s: diagnostics %v", target, wantDiags)
+			}
 		}
 	}
 }
