@@ -8,8 +8,6 @@ import (
 	"sort"
 	"strings"
 
-	"cuelang.org/go/cue"
-	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/zclconf/go-cty/cty"
 	"sigs.k8s.io/yaml"
@@ -33,10 +31,10 @@ type module struct {
 func (s *stackCompiler) modules(m stackMeta, tags map[string]string, rs []*resource) ([]module, error) {
 	var mods []module
 	for _, r := range rs {
-		var inputs map[string]any
-		if err := r.value.LookupPath(cue.ParsePath("terraform.inputs")).Decode(&inputs); err != nil {
-			return nil, fmt.Errorf("template %s: terraform.inputs: %s", r.tmpl.Name, errorText(err))
+		if r.outErr != nil {
+			return nil, r.outErr
 		}
+		inputs := r.inputs
 		if inputs == nil {
 			inputs = map[string]any{}
 		}
@@ -68,6 +66,13 @@ func (s *stackCompiler) renderTerraform(m stackMeta, tags map[string]string, rs 
 		return nil, err
 	}
 	pv := s.c.platform.ProviderVersion
+	if s.validate {
+		// Everything a render could refuse, without writing the files.
+		if _, err := hclModules(mods, tags); err != nil {
+			return nil, err
+		}
+		return nil, nil
+	}
 	if s.format == FormatJSON {
 		return s.terraformJSON(m, tags, mods, pv)
 	}
@@ -82,57 +87,18 @@ func (s *stackCompiler) renderTerraform(m stackMeta, tags map[string]string, rs 
 		"version": cty.StringVal(pv),
 	}))
 
-	main := hclwrite.NewEmptyFile()
-	pb := main.Body().AppendNewBlock("provider", []string{"aws"}).Body()
-	pb.SetAttributeValue("region", cty.StringVal(m.region))
-	dt := pb.AppendNewBlock("default_tags", nil).Body()
-	dt.SetAttributeValue("tags", stringMap(tags))
-	for _, mod := range mods {
-		main.Body().AppendNewline()
-		b := main.Body().AppendNewBlock("module", []string{mod.name}).Body()
-		b.SetAttributeValue("source", cty.StringVal(mod.source))
-		b.SetAttributeValue("version", cty.StringVal(mod.version))
-		b.AppendNewline()
-		b.SetAttributeValue("name", cty.StringVal(mod.inputs["name"].(string)))
-		for _, k := range sortedKeys(mod.inputs) {
-			if k == "name" || k == "tags" {
-				continue
-			}
-			v, err := toCty(mod.inputs[k])
-			if err != nil {
-				return nil, fmt.Errorf("module %s: input %s: %v", mod.name, k, err)
-			}
-			b.SetAttributeValue(k, v)
-		}
-		b.SetAttributeValue("tags", stringMap(tags))
-	}
-
-	outputs := hclwrite.NewEmptyFile()
-	first := true
-	for _, mod := range mods {
-		for _, o := range mod.outputs {
-			if !first {
-				outputs.Body().AppendNewline()
-			}
-			first = false
-			ob := outputs.Body().AppendNewBlock("output", []string{outputName(mod.name, o)}).Body()
-			ob.SetAttributeValue("description", cty.StringVal(fmt.Sprintf("%s of %s", o, mod.name)))
-			ob.SetAttributeTraversal("value", hcl.Traversal{
-				hcl.TraverseRoot{Name: "module"},
-				hcl.TraverseAttr{Name: mod.name},
-				hcl.TraverseAttr{Name: o},
-			})
-		}
+	hmods, err := hclModules(mods, tags)
+	if err != nil {
+		return nil, err
 	}
 
 	h := s.header("#") + "\n"
-	render := func(f *hclwrite.File) []byte {
-		return append([]byte(h), hclwrite.Format(f.Bytes())...)
-	}
+	withHeader := func(b []byte) []byte { return append([]byte(h), b...) }
 	return []File{
-		{Path: dir + "main.tf", Data: render(main)},
-		{Path: dir + "outputs.tf", Data: render(outputs)},
-		{Path: dir + "versions.tf", Data: render(versions)},
+		{Path: dir + "main.tf", Data: withHeader(mainTF(m.region, stringMap(tags), hmods))},
+		{Path: dir + "outputs.tf", Data: withHeader(outputsTF(hmods))},
+		// Bytes formats the tokens (hclwrite.Format would only do it again).
+		{Path: dir + "versions.tf", Data: withHeader(versions.Bytes())},
 	}, nil
 }
 
@@ -187,6 +153,30 @@ func (s *stackCompiler) terraformJSON(m stackMeta, tags map[string]string, mods 
 		files = append(files, File{Path: dir + f.name, Data: append(b, '\n')})
 	}
 	return files, nil
+}
+
+// hclModules converts the modules' inputs to cty values: name first, the
+// others sorted, tags last.
+func hclModules(mods []module, tags map[string]string) ([]hclModule, error) {
+	tagsVal := stringMap(tags)
+	hmods := make([]hclModule, 0, len(mods))
+	for _, mod := range mods {
+		hm := hclModule{name: mod.name, source: mod.source, version: mod.version, outputs: mod.outputs}
+		hm.inputs = append(hm.inputs, hclAttr{"name", cty.StringVal(mod.inputs["name"].(string))})
+		for _, k := range sortedKeys(mod.inputs) {
+			if k == "name" || k == "tags" {
+				continue
+			}
+			v, err := toCty(mod.inputs[k])
+			if err != nil {
+				return nil, fmt.Errorf("module %s: input %s: %v", mod.name, k, err)
+			}
+			hm.inputs = append(hm.inputs, hclAttr{k, v})
+		}
+		hm.inputs = append(hm.inputs, hclAttr{"tags", tagsVal})
+		hmods = append(hmods, hm)
+	}
+	return hmods, nil
 }
 
 func stringMap(m map[string]string) cty.Value {
@@ -252,10 +242,10 @@ func toCty(x any) (cty.Value, error) {
 func (s *stackCompiler) renderCrossplane(m stackMeta, tags map[string]string, rs []*resource) ([]File, error) {
 	var files []File
 	for _, r := range rs {
-		var objs []map[string]any
-		if err := r.value.LookupPath(cue.ParsePath("crossplane.resources")).Decode(&objs); err != nil {
-			return nil, fmt.Errorf("template %s: crossplane.resources: %s", r.tmpl.Name, errorText(err))
+		if r.outErr != nil {
+			return nil, r.outErr
 		}
+		objs := r.objects
 		s.checkLabels(r, tags, objs)
 		var buf bytes.Buffer
 		buf.WriteString(s.header("#"))
