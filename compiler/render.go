@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/zclconf/go-cty/cty"
 	"sigs.k8s.io/yaml"
@@ -68,8 +69,15 @@ func (s *stackCompiler) renderTerraform(m stackMeta, tags map[string]string, rs 
 	pv := s.c.platform.ProviderVersion
 	if s.validate {
 		// Everything a render could refuse, without writing the files.
-		if _, err := hclModules(mods, tags); err != nil {
-			return nil, err
+		for _, mod := range mods {
+			for _, k := range sortedKeys(mod.inputs) {
+				if k == "name" || k == "tags" {
+					continue
+				}
+				if _, err := toCty(mod.inputs[k]); err != nil {
+					return nil, fmt.Errorf("module %s: input %s: %v", mod.name, k, err)
+				}
+			}
 		}
 		return nil, nil
 	}
@@ -87,18 +95,59 @@ func (s *stackCompiler) renderTerraform(m stackMeta, tags map[string]string, rs 
 		"version": cty.StringVal(pv),
 	}))
 
-	hmods, err := hclModules(mods, tags)
-	if err != nil {
-		return nil, err
+	main := hclwrite.NewEmptyFile()
+	pb := main.Body().AppendNewBlock("provider", []string{"aws"}).Body()
+	pb.SetAttributeValue("region", cty.StringVal(m.region))
+	dt := pb.AppendNewBlock("default_tags", nil).Body()
+	dt.SetAttributeValue("tags", stringMap(tags))
+	for _, mod := range mods {
+		main.Body().AppendNewline()
+		b := main.Body().AppendNewBlock("module", []string{mod.name}).Body()
+		b.SetAttributeValue("source", cty.StringVal(mod.source))
+		b.SetAttributeValue("version", cty.StringVal(mod.version))
+		b.AppendNewline()
+		b.SetAttributeValue("name", cty.StringVal(mod.inputs["name"].(string)))
+		for _, k := range sortedKeys(mod.inputs) {
+			if k == "name" || k == "tags" {
+				continue
+			}
+			v, err := toCty(mod.inputs[k])
+			if err != nil {
+				return nil, fmt.Errorf("module %s: input %s: %v", mod.name, k, err)
+			}
+			b.SetAttributeValue(k, v)
+		}
+		b.SetAttributeValue("tags", stringMap(tags))
+	}
+
+	outputs := hclwrite.NewEmptyFile()
+	first := true
+	for _, mod := range mods {
+		for _, o := range mod.outputs {
+			if !first {
+				outputs.Body().AppendNewline()
+			}
+			first = false
+			ob := outputs.Body().AppendNewBlock("output", []string{outputName(mod.name, o)}).Body()
+			ob.SetAttributeValue("description", cty.StringVal(fmt.Sprintf("%s of %s", o, mod.name)))
+			ob.SetAttributeTraversal("value", hcl.Traversal{
+				hcl.TraverseRoot{Name: "module"},
+				hcl.TraverseAttr{Name: mod.name},
+				hcl.TraverseAttr{Name: o},
+			})
+		}
 	}
 
 	h := s.header("#") + "\n"
-	withHeader := func(b []byte) []byte { return append([]byte(h), b...) }
+	render := func(f *hclwrite.File) []byte {
+		// Bytes formats already (hclwrite.Format again would re-lex and
+		// re-align every token for the same result).
+		return append([]byte(h), f.Bytes()...)
+	}
 	return []File{
-		{Path: dir + "main.tf", Data: withHeader(mainTF(m.region, stringMap(tags), hmods))},
-		{Path: dir + "outputs.tf", Data: withHeader(outputsTF(hmods))},
-		// Bytes formats the tokens (hclwrite.Format would only do it again).
-		{Path: dir + "versions.tf", Data: withHeader(versions.Bytes())},
+		{Path: dir + "main.tf", Data: render(main)},
+		{Path: dir + "outputs.tf", Data: render(outputs)},
+		{Path: dir + "versions.tf", Data: render(versions)},
 	}, nil
 }
 
@@ -153,30 +202,6 @@ func (s *stackCompiler) terraformJSON(m stackMeta, tags map[string]string, mods 
 		files = append(files, File{Path: dir + f.name, Data: append(b, '\n')})
 	}
 	return files, nil
-}
-
-// hclModules converts the modules' inputs to cty values: name first, the
-// others sorted, tags last.
-func hclModules(mods []module, tags map[string]string) ([]hclModule, error) {
-	tagsVal := stringMap(tags)
-	hmods := make([]hclModule, 0, len(mods))
-	for _, mod := range mods {
-		hm := hclModule{name: mod.name, source: mod.source, version: mod.version, outputs: mod.outputs}
-		hm.inputs = append(hm.inputs, hclAttr{"name", cty.StringVal(mod.inputs["name"].(string))})
-		for _, k := range sortedKeys(mod.inputs) {
-			if k == "name" || k == "tags" {
-				continue
-			}
-			v, err := toCty(mod.inputs[k])
-			if err != nil {
-				return nil, fmt.Errorf("module %s: input %s: %v", mod.name, k, err)
-			}
-			hm.inputs = append(hm.inputs, hclAttr{k, v})
-		}
-		hm.inputs = append(hm.inputs, hclAttr{"tags", tagsVal})
-		hmods = append(hmods, hm)
-	}
-	return hmods, nil
 }
 
 func stringMap(m map[string]string) cty.Value {
