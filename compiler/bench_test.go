@@ -33,7 +33,7 @@ func BenchmarkValidate4(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		_, diags := c.Compile(context.Background(), compiler.Input{Stacks: []compiler.Source{{Name: "platform.yaml", Data: src}}, Now: now})
+		_, diags := c.Compile(context.Background(), compiler.Input{Stacks: []compiler.Source{{Name: "platform.yaml", Data: src}}, Now: now, Validate: true})
 		if diags.HasErrors() {
 			b.Fatal(diags)
 		}

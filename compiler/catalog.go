@@ -11,6 +11,7 @@ import (
 	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/errors"
 	"cuelang.org/go/cue/parser"
+	"cuelang.org/go/cue/token"
 
 	"github.com/platdev/plat/schemas"
 )
@@ -88,6 +89,16 @@ type Template struct {
 
 	file  string
 	value cue.Value
+	// params is parametersOnly of the template; the zero Value when the whole
+	// template is needed to evaluate its parameters. paramsContext lists the
+	// context fields params reads (nil: possibly all of them).
+	params        cue.Value
+	paramsContext []string
+
+	src     []byte               // template.cue
+	parsed  bool                 // src parses
+	uses    map[string]int       // resources compiled per target
+	targets map[string]cue.Value // see instanceBase
 }
 
 func (c *Compiler) loadSchemas() error {
@@ -124,8 +135,8 @@ func (c *Compiler) loadSchemas() error {
 		return fmt.Errorf("schemas: %w", err)
 	}
 	c.schemas = v
-	c.stackSchema = v.LookupPath(cue.ParsePath("#Stack"))
-	c.templateSchema = v.LookupPath(cue.ParsePath("#Template"))
+	c.stackSchema = v.LookupPath(cue.MakePath(cue.Def("#Stack")))
+	c.templateSchema = v.LookupPath(cue.MakePath(cue.Def("#Template")))
 	return nil
 }
 
@@ -141,17 +152,17 @@ func (c *Compiler) loadPlatform() error {
 	if err := v.Err(); err != nil {
 		return fmt.Errorf("catalog: %s", errorText(err))
 	}
-	p := v.LookupPath(cue.ParsePath("platform")).Unify(c.schemas.LookupPath(cue.ParsePath("#Platform")))
+	p := v.LookupPath(pathPlatform).Unify(c.schemas.LookupPath(cue.MakePath(cue.Def("#Platform"))))
 	if err := p.Validate(cue.Concrete(true)); err != nil {
 		return fmt.Errorf("catalog: %s: platform settings: %s", PlatformFile, errorText(err))
 	}
 	if err := p.Decode(&c.platform); err != nil {
 		return fmt.Errorf("catalog: %s: %w", PlatformFile, err)
 	}
-	if org := v.LookupPath(cue.ParsePath("org")); org.Exists() {
+	if org := v.LookupPath(pathOrg); org.Exists() {
 		c.org = v
 		// Org guardrails are described once, without a stack.
-		gs, err := guardrailsOf(org.LookupPath(cue.ParsePath("guardrails")), false)
+		gs, err := guardrailsOf(org.LookupPath(pathGuardrails), false)
 		if err != nil {
 			return fmt.Errorf("catalog: %s: org guardrails: %v", PlatformFile, err)
 		}
@@ -185,12 +196,22 @@ func (c *Compiler) TemplateNames() ([]string, error) {
 	return names, nil
 }
 
-// Template compiles (once) and returns the named template. It returns
+// Template compiles (once) and returns the named template, with its
+// parameters described (Parameters) for catalog listings. It returns
 // ErrUnknownTemplate when the catalog has no such template.
 func (c *Compiler) Template(name string) (*Template, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.template(name)
+	t, err := c.template(name)
+	if err != nil {
+		return nil, err
+	}
+	if t.Parameters == nil {
+		// Only listings need the description; compiles never read it.
+		t.Parameters = shapeOf(t.value.LookupPath(pathParameters), 0)
+		t.Parameters.Open = false // unknown parameters are always refused
+	}
+	return t, nil
 }
 
 func (c *Compiler) template(name string) (*Template, error) {
@@ -205,46 +226,256 @@ func (c *Compiler) template(name string) (*Template, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %q", ErrUnknownTemplate, name)
 	}
-	v := c.cc.CompileBytes(src, cue.Filename(file))
-	if err := v.Err(); err != nil {
-		return nil, fmt.Errorf("catalog: %s", errorText(err))
+	// Each build gets its own syntax tree: building resolves identifiers in
+	// place, for the layout of that build.
+	f, perr := parser.ParseFile(file, src, parser.ParseComments)
+	if perr != nil {
+		f = nil
 	}
-	v = v.Unify(c.templateSchema)
-	if err := v.Validate(); err != nil {
-		return nil, fmt.Errorf("catalog: %s does not meet the template contract: %s", file, errorText(err))
+	// One evaluation of the template under its contract, #Template & {...}. A
+	// template that fails, or names definitions the schemas would then supply,
+	// takes the long way below, whose errors name the template's own paths.
+	v := c.buildWith(f, nil, true)
+	if v.Exists() && (v.Err() != nil || v.Validate() != nil) {
+		v = cue.Value{}
 	}
-	t := &Template{file: file, value: v}
+	if !v.Exists() {
+		v = c.cc.CompileBytes(src, cue.Filename(file))
+		if err := v.Err(); err != nil {
+			return nil, fmt.Errorf("catalog: %s", errorText(err))
+		}
+		v = v.Unify(c.templateSchema)
+		if err := v.Validate(); err != nil {
+			return nil, fmt.Errorf("catalog: %s does not meet the template contract: %s", file, errorText(err))
+		}
+	}
+	t := &Template{file: file, value: v, src: src, parsed: perr == nil}
+	t.params, t.paramsContext = c.parametersOnly(t.syntax())
 	var meta struct {
 		Name        string `json:"name"`
 		Description string `json:"description"`
 	}
-	if err := v.LookupPath(cue.ParsePath("name")).Decode(&meta.Name); err != nil {
+	if err := v.LookupPath(pathName).Decode(&meta.Name); err != nil {
 		return nil, fmt.Errorf("catalog: %s: name: %v", file, err)
 	}
 	if meta.Name != name {
 		return nil, fmt.Errorf("catalog: %s: name is %q, want the folder name %q", file, meta.Name, name)
 	}
-	_ = v.LookupPath(cue.ParsePath("description")).Decode(&meta.Description)
+	_ = v.LookupPath(pathDescription).Decode(&meta.Description)
 	t.Name, t.Description = meta.Name, meta.Description
-	t.Parameters = shapeOf(v.LookupPath(cue.ParsePath("parameters")), 0)
-	t.Parameters.Open = false // unknown parameters are always refused
-	gs, err := guardrailsOf(v.LookupPath(cue.ParsePath("guardrails")), false)
+	gs, err := guardrailsOf(v.LookupPath(pathGuardrails), false)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: %s: guardrails: %v", file, err)
 	}
 	t.Guardrails = gs
-	tf := v.LookupPath(cue.ParsePath("terraform"))
-	for field, dst := range map[string]*string{"module": &t.Module, "system": &t.System, "version": &t.Version} {
-		d, _ := tf.LookupPath(cue.ParsePath(field)).Default()
-		if err := d.Decode(dst); err != nil {
-			return nil, fmt.Errorf("catalog: %s: terraform.%s: %v", file, field, err)
+	tf := v.LookupPath(pathTerraform)
+	for _, fd := range []struct {
+		field string
+		dst   *string
+	}{{"module", &t.Module}, {"system", &t.System}, {"version", &t.Version}} {
+		d, _ := tf.LookupPath(cue.MakePath(cue.Str(fd.field))).Default()
+		if err := d.Decode(fd.dst); err != nil {
+			return nil, fmt.Errorf("catalog: %s: terraform.%s: %v", file, fd.field, err)
 		}
 	}
-	if err := tf.LookupPath(cue.ParsePath("outputs")).Decode(&t.Outputs); err != nil {
+	if err := tf.LookupPath(pathOutputs).Decode(&t.Outputs); err != nil {
 		return nil, fmt.Errorf("catalog: %s: terraform.outputs: %v", file, err)
 	}
 	c.templates[name] = t
 	return t, nil
+}
+
+// parametersOnly builds the part of a template that decides what its parameters
+// accept: the template file without its regular fields other than context and
+// parameters (guardrails, terraform, crossplane, ...), with the contract's
+// context. Checking a stack's with: against it needs the context filled in,
+// and filling it into this value costs a fraction of evaluating the whole
+// template. It returns the zero Value (callers then use the whole template)
+// when the parameters depend on a dropped field, or f is nil; and the fields
+// of context it reads (see contextFields).
+func (c *Compiler) parametersOnly(f *ast.File) (cue.Value, []string) {
+	keep := func(d ast.Decl) bool {
+		if fd, ok := d.(*ast.Field); ok {
+			if id, ok := fd.Label.(*ast.Ident); ok && id.Name != "context" && id.Name != "parameters" &&
+				!strings.HasPrefix(id.Name, "_") && !strings.HasPrefix(id.Name, "#") {
+				return false
+			}
+		}
+		return true
+	}
+	v := c.buildWith(f, keep, false, &ast.Field{Label: ast.NewIdent("context"), Value: ast.NewIdent("#Context")})
+	if !v.Exists() || v.Err() != nil {
+		return cue.Value{}, nil
+	}
+	return v, contextFields(f, keep)
+}
+
+// contextFields lists the fields of context that the declarations keep accepts
+// read, when they only read it as context.NAME; otherwise it returns nil (all
+// of context may matter). Filling only those into the parameters-only part gives
+// the parameters the same value for less work.
+func contextFields(f *ast.File, keep func(ast.Decl) bool) []string {
+	labels := map[*ast.Ident]bool{}   // field labels named context, not references
+	selected := map[*ast.Ident]bool{} // context in context.NAME
+	names := map[string]bool{}
+	all := false
+	for _, d := range f.Decls {
+		if _, ok := d.(*ast.ImportDecl); ok || !keep(d) {
+			continue
+		}
+		ast.Walk(d, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.Field:
+				if id, ok := n.Label.(*ast.Ident); ok {
+					labels[id] = true
+				}
+			case *ast.SelectorExpr:
+				if x, ok := n.X.(*ast.Ident); ok && x.Name == "context" {
+					if sel, ok := n.Sel.(*ast.Ident); ok {
+						selected[x] = true
+						names[sel.Name] = true
+					}
+				}
+			case *ast.Ident:
+				if n.Name == "context" && !labels[n] && !selected[n] {
+					all = true
+				}
+			}
+			return true
+		}, nil)
+	}
+	if all {
+		return nil
+	}
+	return sortedKeys(names)
+}
+
+// buildWith evaluates a template file in one go, resolving the schemas'
+// definitions (#Template, #Context) from c.schemas. With keep nil it builds
+// #Template & {the file's declarations}, as the template's value unified with
+// its contract. With keep it builds only the declarations keep accepts and the
+// imports they use (with contract, under #Template). extra declarations are
+// added. It returns the zero Value when f is nil or
+// names a definition it does not declare (which the schemas would then supply
+// where CUE on its own reports a missing reference).
+func (c *Compiler) buildWith(f *ast.File, keep func(ast.Decl) bool, contract bool, extra ...ast.Decl) cue.Value {
+	if f == nil {
+		return cue.Value{}
+	}
+	for _, id := range f.Unresolved {
+		if strings.HasPrefix(id.Name, "#") {
+			return cue.Value{}
+		}
+	}
+	var head, imports, body []ast.Decl
+	used := map[string]bool{}
+	for _, d := range f.Decls {
+		switch d.(type) {
+		case *ast.Package:
+			head = append(head, d)
+			continue
+		case *ast.ImportDecl:
+			imports = append(imports, d)
+			continue
+		}
+		if keep != nil && !keep(d) {
+			continue
+		}
+		body = append(body, d)
+		if keep != nil {
+			ast.Walk(d, func(n ast.Node) bool {
+				if id, ok := n.(*ast.Ident); ok {
+					used[id.Name] = true
+				}
+				return true
+			}, nil)
+		}
+	}
+	if keep != nil {
+		// Keep only the imports the remaining declarations use: CUE refuses unused ones.
+		var kept []ast.Decl
+		for _, d := range imports {
+			var specs []*ast.ImportSpec
+			for _, spec := range d.(*ast.ImportDecl).Specs {
+				name := path.Base(strings.Trim(spec.Path.Value, `"`))
+				if spec.Name != nil {
+					name = spec.Name.Name
+				}
+				if used[name] {
+					specs = append(specs, spec)
+				}
+			}
+			if len(specs) > 0 {
+				kept = append(kept, &ast.ImportDecl{Specs: specs})
+			}
+		}
+		imports = kept
+	}
+	body = append(body, extra...)
+	if contract {
+		// An embedded #Template & {...} is the file's value itself, so paths in
+		// errors read as they do for the template alone.
+		body = []ast.Decl{&ast.EmbedDecl{Expr: &ast.BinaryExpr{Op: token.AND, X: ast.NewIdent("#Template"), Y: &ast.StructLit{Elts: body}}}}
+	}
+	rf := &ast.File{Filename: f.Filename, Decls: append(append(head, imports...), body...)}
+	return c.cc.BuildFile(rf, cue.Scope(c.schemas))
+}
+
+// syntax parses the template afresh (nil if it does not parse).
+func (t *Template) syntax() *ast.File {
+	if !t.parsed {
+		return nil
+	}
+	f, err := parser.ParseFile(t.file, t.src, parser.ParseComments)
+	if err != nil {
+		return nil
+	}
+	return f
+}
+
+// prunedAfter is how many resources of one template and target a Compiler
+// compiles with the whole template before instanceBase builds one without the
+// other target's branch: that costs an evaluation of the template, which pays
+// off only over several resources. (A variable for tests.)
+var prunedAfter = 4
+
+// instanceBase returns what a resource of template t for target is unified
+// with: t's value or, once the compiler has used t for target prunedAfter times, t
+// without the other target's top-level field (crossplane for terraform,
+// terraform for crossplane), which the resource's checks and output never
+// read. A template whose remaining fields refer to the dropped one (a
+// guardrail reading terraform.inputs, say) keeps using its whole value.
+func (c *Compiler) instanceBase(t *Template, target string) cue.Value {
+	if t.uses == nil {
+		t.uses, t.targets = map[string]int{}, map[string]cue.Value{}
+	}
+	t.uses[target]++
+	if v, ok := t.targets[target]; ok {
+		if v.Exists() {
+			return v
+		}
+		return t.value
+	}
+	drop := map[string]string{"terraform": "crossplane", "crossplane": "terraform"}[target]
+	if t.uses[target] <= prunedAfter || !t.parsed || drop == "" {
+		return t.value
+	}
+	v := c.buildWith(t.syntax(), func(d ast.Decl) bool {
+		fd, ok := d.(*ast.Field)
+		if !ok {
+			return true
+		}
+		id, ok := fd.Label.(*ast.Ident)
+		return !ok || id.Name != drop
+	}, true)
+	if !v.Exists() || v.Err() != nil || v.Validate() != nil {
+		v = cue.Value{}
+	}
+	t.targets[target] = v
+	if v.Exists() {
+		return v
+	}
+	return t.value
 }
 
 // guardrail is a guardrail as evaluated for one resource.
@@ -278,23 +509,23 @@ func evalGuardrails(list cue.Value, eval bool) ([]guardrail, error) {
 	for it.Next() {
 		g := it.Value()
 		var r guardrail
-		str := func(f string) string {
-			s, _ := g.LookupPath(cue.ParsePath(f)).Default()
+		str := func(f cue.Path) string {
+			s, _ := g.LookupPath(f).Default()
 			x, _ := s.String()
 			return x
 		}
-		r.ID = str("id")
+		r.ID = str(pathID)
 		if r.ID == "" {
 			return nil, fmt.Errorf("a guardrail has no id")
 		}
-		if str("severity") == "warning" {
+		if str(pathSeverity) == "warning" {
 			r.Severity = SeverityWarning
 		}
-		r.Message, r.Hint, r.Path = str("message"), str("hint"), str("path")
-		w, _ := g.LookupPath(cue.ParsePath("waivable")).Default()
+		r.Message, r.Hint, r.Path = str(pathMessage), str(pathHint), str(pathPath)
+		w, _ := g.LookupPath(pathWaivable).Default()
 		r.Waivable, _ = w.Bool()
 		if eval {
-			b, err := g.LookupPath(cue.ParsePath("violated")).Bool()
+			b, err := g.LookupPath(pathViolated).Bool()
 			if err != nil {
 				return nil, fmt.Errorf("guardrail %s: violated: %s", r.ID, errorText(err))
 			}

@@ -112,7 +112,7 @@ func (c *checker) check(n *Node, v cue.Value, path string, keyPos Pos) bool {
 			c.typeErr(n, v, path)
 			return false
 		}
-		elem := v.LookupPath(cue.MakePath(cue.AnyIndex))
+		elem := v.LookupPath(pathAnyIndex)
 		ok := true
 		for i, it := range n.Items {
 			if !c.check(it, elem, fmt.Sprintf("%s[%d]", path, i), it.Pos) {

@@ -76,6 +76,12 @@ type Input struct {
 	Registry *Registry
 	// Format is the Terraform syntax.
 	Format Format
+	// Validate runs every check and leaves the Terraform files out of the
+	// result: Stacks of the terraform target have no Files. It is for callers
+	// that only report diagnostics (plat validate); everything that would stop a
+	// render is still reported. Crossplane files are still produced, since
+	// checks against CRDs read them.
+	Validate bool
 }
 
 // Result holds the rendered stacks.
@@ -136,7 +142,7 @@ func (c *Compiler) Compile(ctx context.Context, in Input) (*Result, Diagnostics)
 			all = append(all, Diagnostic{ID: "plat.canceled", Message: err.Error()})
 			break
 		}
-		sc := &stackCompiler{c: c, file: src.Name, now: now, reg: reg, format: in.Format}
+		sc := &stackCompiler{c: c, file: src.Name, now: now, reg: reg, format: in.Format, validate: in.Validate}
 		st := sc.compile(src.Data)
 		if st != nil {
 			if prev, dup := names[st.Name]; dup {
@@ -160,13 +166,14 @@ func (c *Compiler) Compile(ctx context.Context, in Input) (*Result, Diagnostics)
 
 // stackCompiler compiles one stack file.
 type stackCompiler struct {
-	c       *Compiler
-	file    string
-	now     time.Time
-	reg     Registry
-	format  Format
-	diags   Diagnostics
-	namePos Pos
+	c        *Compiler
+	file     string
+	now      time.Time
+	reg      Registry
+	format   Format
+	validate bool // Input.Validate
+	diags    Diagnostics
+	namePos  Pos
 }
 
 type stackMeta struct {
@@ -179,9 +186,13 @@ type resource struct {
 	node    *Node
 	with    *Node
 	tmpl    *Template
-	value   cue.Value
 	checked bool // parameters valid and evaluated
 	rails   []guardrail
+	// What the stack's target renders, decoded from the evaluated template
+	// (outErr when that failed): terraform.inputs or crossplane.resources.
+	inputs  map[string]any
+	objects []map[string]any
+	outErr  error
 }
 
 func (s *stackCompiler) add(p Pos, sev Severity, id, resource, msg, hint string) {
@@ -213,11 +224,11 @@ func (s *stackCompiler) compile(src []byte) *Stack {
 	var org cue.Value
 	tags := map[string]string{}
 	if envelopeOK && c.org.Exists() {
-		org = c.org.FillPath(cue.ParsePath("org.stack"), c.cc.Encode(map[string]string{
+		org = c.org.FillPath(pathOrgStack, c.cc.Encode(map[string]string{
 			"name": m.name, "team": m.team, "environment": m.environment,
 			"costCenter": m.costCenter, "region": m.region, "target": m.target,
-		})).LookupPath(cue.ParsePath("org"))
-		if err := org.LookupPath(cue.ParsePath("tags")).Decode(&tags); err != nil {
+		})).LookupPath(pathOrg)
+		if err := org.LookupPath(pathTags).Decode(&tags); err != nil {
 			s.add(root.Pos, SeverityError, IDCatalog, "", "org tags: "+errorText(err), "report this to the platform team")
 			envelopeOK = false
 		}
@@ -238,7 +249,7 @@ func (s *stackCompiler) compile(src []byte) *Stack {
 	}
 	var violations []violation
 	if org.Exists() {
-		gs, err := evalGuardrails(org.LookupPath(cue.ParsePath("guardrails")), true)
+		gs, err := evalGuardrails(org.LookupPath(pathGuardrails), true)
 		if err != nil {
 			s.add(root.Pos, SeverityError, IDCatalog, "", "org guardrails: "+err.Error(), "report this to the platform team")
 			return nil
@@ -358,12 +369,12 @@ func (s *stackCompiler) resources(list *Node, m stackMeta, tags map[string]strin
 		if name == "" {
 			name = "resource"
 		}
-		v := t.value.FillPath(cue.ParsePath("context"), c.cc.Encode(map[string]any{
+		ctxData := map[string]any{
 			"stack": ctxMeta.name, "resource": name, "name": ctxMeta.name + "-" + name,
 			"team": ctxMeta.team, "environment": ctxMeta.environment, "costCenter": ctxMeta.costCenter,
 			"region": ctxMeta.region, "namespace": ctxMeta.team, "accountId": c.platform.AccountID,
 			"tags": tags, "labels": tags,
-		}))
+		}
 		with := r.with
 		withPath := fmt.Sprintf("spec.resources[%d].with", i)
 		ck := &checker{cc: c.cc, file: s.file, resource: r.name, diags: &s.diags}
@@ -377,23 +388,51 @@ func (s *stackCompiler) resources(list *Node, m stackMeta, tags map[string]strin
 		if with.Kind == KindNull {
 			with = &Node{Kind: KindMap, Pos: with.Pos}
 		}
-		if !ck.check(with, v.LookupPath(cue.ParsePath("parameters")), withPath, withPos) {
+		// The parameters' schema in this resource's context. Filling the context
+		// into the parameters-only part of the template is enough; the whole
+		// template is evaluated once below, with context and parameters together.
+		schemaOf, schemaCtx := t.params, ctxData
+		if !schemaOf.Exists() {
+			schemaOf = t.value
+		} else if t.paramsContext != nil {
+			schemaCtx = make(map[string]any, len(t.paramsContext))
+			for _, k := range t.paramsContext {
+				if x, ok := ctxData[k]; ok {
+					schemaCtx[k] = x
+				}
+			}
+		}
+		if !ck.check(with, schemaOf.FillPath(pathContext, c.cc.Encode(schemaCtx)).LookupPath(pathParameters), withPath, withPos) {
 			continue
 		}
 		if !evaluate {
 			continue
 		}
-		v = v.FillPath(cue.ParsePath("parameters"), c.cc.Encode(with.Go()))
-		if err := v.LookupPath(cue.ParsePath("parameters")).Validate(cue.Concrete(true)); err != nil {
+		// Encode, not FillPath with Go data: a null parameter stays null.
+		v := c.instanceBase(t, m.target).Unify(c.cc.Encode(map[string]any{"context": ctxData, "parameters": with.Go()}))
+		if err := v.LookupPath(pathParameters).Validate(cue.Concrete(true)); err != nil {
 			s.add(withPos, SeverityError, IDParameter, r.name, fmt.Sprintf("%s: %s", withPath, plainError(err)), "see plat catalog show "+t.Name)
 			continue
 		}
-		rails, err := evalGuardrails(v.LookupPath(cue.ParsePath("guardrails")), true)
+		rails, err := evalGuardrails(v.LookupPath(pathGuardrails), true)
 		if err != nil {
 			s.add(tn.Pos, SeverityError, IDCatalog, r.name, fmt.Sprintf("template %s: %v", t.Name, err), "report this to the platform team")
 			continue
 		}
-		r.value, r.rails, r.checked = v, rails, true
+		r.rails, r.checked = rails, true
+		// Take what the target renders from now, so the evaluated template can
+		// be freed: keeping every resource's value alive until rendering made
+		// the garbage collector rescan all of them on every cycle.
+		switch m.target {
+		case "terraform":
+			if err := v.LookupPath(pathTfInputs).Decode(&r.inputs); err != nil {
+				r.outErr = fmt.Errorf("template %s: terraform.inputs: %s", t.Name, errorText(err))
+			}
+		case "crossplane":
+			if err := v.LookupPath(pathCpResources).Decode(&r.objects); err != nil {
+				r.outErr = fmt.Errorf("template %s: crossplane.resources: %s", t.Name, errorText(err))
+			}
+		}
 	}
 	return out
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -242,3 +243,37 @@ func TestDiagnostics(t *testing.T) {
 }
 
 func catalogFS() fs.FS { return catalog.FS }
+
+// TestValidateMatchesRender checks that Input.Validate reports exactly what a
+// render reports, and leaves out only the Terraform files.
+func TestValidateMatchesRender(t *testing.T) {
+	srcs := examples(t)
+	for i, s := range []string{
+		head + "    - name: db\n      template: postgres\n      with:\n        storageGB: 3000\n        sise: small\n",
+		head + "    - name: assets\n      template: bucket\n      with:\n        public: true\n",
+		head + "    - name: db\n      template: postgres\n      with:\n        backupRetentionDays: 7\n    - name: c\n      template: cache\n",
+		strings.Replace(head, "terraform", "crossplane", 1) + "    - name: q\n      template: queue\n    - name: x\n      template: nope\n",
+	} {
+		srcs = append(srcs, compiler.Source{Name: "case" + strconv.Itoa(i) + ".yaml", Data: []byte(s)})
+	}
+	for _, src := range srcs {
+		in := compiler.Input{Stacks: []compiler.Source{src}, Now: now}
+		res, want := newCompiler(t).Compile(context.Background(), in)
+		in.Validate = true
+		vres, got := newCompiler(t).Compile(context.Background(), in)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: validate reports\n%v\nrender reports\n%v", src.Name, got, want)
+		}
+		if len(vres.Stacks) != len(res.Stacks) {
+			t.Fatalf("%s: validate compiled %d stacks, render %d", src.Name, len(vres.Stacks), len(res.Stacks))
+		}
+		for i, s := range vres.Stacks {
+			if s.Target == "terraform" && len(s.Files) > 0 {
+				t.Errorf("%s: validate produced Terraform files", src.Name)
+			}
+			if s.Target == "crossplane" && !reflect.DeepEqual(s.Files, res.Stacks[i].Files) {
+				t.Errorf("%s: validate produced other Crossplane files than render", src.Name)
+			}
+		}
+	}
+}

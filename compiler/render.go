@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strings"
 
-	"cuelang.org/go/cue"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/zclconf/go-cty/cty"
@@ -33,10 +32,10 @@ type module struct {
 func (s *stackCompiler) modules(m stackMeta, tags map[string]string, rs []*resource) ([]module, error) {
 	var mods []module
 	for _, r := range rs {
-		var inputs map[string]any
-		if err := r.value.LookupPath(cue.ParsePath("terraform.inputs")).Decode(&inputs); err != nil {
-			return nil, fmt.Errorf("template %s: terraform.inputs: %s", r.tmpl.Name, errorText(err))
+		if r.outErr != nil {
+			return nil, r.outErr
 		}
+		inputs := r.inputs
 		if inputs == nil {
 			inputs = map[string]any{}
 		}
@@ -68,6 +67,20 @@ func (s *stackCompiler) renderTerraform(m stackMeta, tags map[string]string, rs 
 		return nil, err
 	}
 	pv := s.c.platform.ProviderVersion
+	if s.validate {
+		// Everything a render could refuse, without writing the files.
+		for _, mod := range mods {
+			for _, k := range sortedKeys(mod.inputs) {
+				if k == "name" || k == "tags" {
+					continue
+				}
+				if _, err := toCty(mod.inputs[k]); err != nil {
+					return nil, fmt.Errorf("module %s: input %s: %v", mod.name, k, err)
+				}
+			}
+		}
+		return nil, nil
+	}
 	if s.format == FormatJSON {
 		return s.terraformJSON(m, tags, mods, pv)
 	}
@@ -127,7 +140,9 @@ func (s *stackCompiler) renderTerraform(m stackMeta, tags map[string]string, rs 
 
 	h := s.header("#") + "\n"
 	render := func(f *hclwrite.File) []byte {
-		return append([]byte(h), hclwrite.Format(f.Bytes())...)
+		// Bytes formats already (hclwrite.Format again would re-lex and
+		// re-align every token for the same result).
+		return append([]byte(h), f.Bytes()...)
 	}
 	return []File{
 		{Path: dir + "main.tf", Data: render(main)},
@@ -252,10 +267,10 @@ func toCty(x any) (cty.Value, error) {
 func (s *stackCompiler) renderCrossplane(m stackMeta, tags map[string]string, rs []*resource) ([]File, error) {
 	var files []File
 	for _, r := range rs {
-		var objs []map[string]any
-		if err := r.value.LookupPath(cue.ParsePath("crossplane.resources")).Decode(&objs); err != nil {
-			return nil, fmt.Errorf("template %s: crossplane.resources: %s", r.tmpl.Name, errorText(err))
+		if r.outErr != nil {
+			return nil, r.outErr
 		}
+		objs := r.objects
 		s.checkLabels(r, tags, objs)
 		var buf bytes.Buffer
 		buf.WriteString(s.header("#"))

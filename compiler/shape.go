@@ -115,7 +115,7 @@ func shapeOf(v cue.Value, depth int) *Shape {
 	case cue.ListKind:
 		s.Type = "array"
 		if depth <= 8 {
-			s.Elem = shapeOf(v.LookupPath(cue.MakePath(cue.AnyIndex)), depth+1)
+			s.Elem = shapeOf(v.LookupPath(pathAnyIndex), depth+1)
 		}
 		return s
 	case cue.StringKind:

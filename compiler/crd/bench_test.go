@@ -82,3 +82,28 @@ func BenchmarkLoadDir(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkValidateCRDsCached is BenchmarkValidateCRDs with the decoded-CRD
+// cache plat validate uses already filled by an earlier run.
+func BenchmarkValidateCRDsCached(b *testing.B) {
+	objs := renderExample(b)
+	dir := providerCRDs(b)
+	cache := b.TempDir()
+	s, err := LoadDir(dir, WithCache(cache))
+	if err != nil {
+		b.Fatal(err)
+	}
+	s.Prepare(objs) // fills the cache
+	for b.Loop() {
+		s, err := LoadDir(dir, WithCache(cache))
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.Prepare(objs)
+		for _, o := range objs {
+			if errs := s.Validate(o); len(errs) != 0 {
+				b.Fatal(errs)
+			}
+		}
+	}
+}

@@ -245,3 +245,36 @@ func TestConcurrentValidate(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestCache checks that a second Set reads decoded CRDs from the cache and
+// validates exactly as without it, and that a corrupt cache entry is ignored.
+func TestCache(t *testing.T) {
+	cache := t.TempDir()
+	files := testManifests(t, "invalid")
+	nocache := loadProvider(t).ValidateFiles(files)
+	for i := range 2 {
+		s, err := LoadDir(providerCRDs(t), WithCache(cache))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := s.ValidateFiles(files); !slices.EqualFunc(got, nocache, func(a, b Error) bool { return a == b }) {
+			t.Fatalf("run %d with cache: %v\nwithout: %v", i, got, nocache)
+		}
+	}
+	entries, err := os.ReadDir(cache)
+	if err != nil || len(entries) == 0 {
+		t.Fatalf("nothing cached: %v", err)
+	}
+	for _, e := range entries {
+		if err := os.WriteFile(filepath.Join(cache, e.Name()), []byte("{broken"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := LoadDir(providerCRDs(t), WithCache(cache))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.ValidateFiles(files); len(got) != len(nocache) {
+		t.Fatalf("with a corrupt cache: %v", got)
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"sort"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
 	"github.com/platdev/plat/compiler/crd/manifest"
 )
 
@@ -31,7 +33,7 @@ func (s *Set) ValidateFiles(files map[string][]byte) []Error {
 	for _, name := range names {
 		ms, err := manifest.Parse(name, files[name])
 		if err != nil {
-			out = append(out, Error{File: name, Type: "Invalid", Detail: strings.TrimPrefix(err.Error(), name+": ")})
+			out = append(out, Error{File: name, Type: string(field.ErrorTypeInvalid), Detail: strings.TrimPrefix(err.Error(), name+": ")})
 		}
 		all = append(all, ms...)
 	}

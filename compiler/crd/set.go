@@ -12,11 +12,15 @@ package crd
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"sort"
@@ -32,13 +36,16 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	celconfig "k8s.io/apiserver/pkg/apis/cel"
 	"sigs.k8s.io/yaml"
+
+	"github.com/platdev/plat/compiler/crd/manifest"
 )
 
 // Set is a collection of CRD schemas loaded on demand. It is safe for concurrent
 // use; different files are parsed concurrently.
 type Set struct {
-	fsys fs.FS
-	root string // how file names are shown in errors
+	fsys  fs.FS
+	root  string // how file names are shown in errors
+	cache string // directory of decoded CRDs, "" for none
 
 	// Fixed once Load returns.
 	index  map[schema.GroupKind]string // group/kind -> file, from a header scan
@@ -76,9 +83,17 @@ type version struct {
 	cel     *cel.Validator // nil when the schema has no rules
 }
 
+// Option configures a Set.
+type Option func(*Set)
+
+// WithCache keeps decoded CRDs in dir (created if needed), keyed by a hash of
+// each file's content, so that later processes skip YAML decoding, the main cost
+// of loading a kind. A cache that cannot be read or written is ignored.
+func WithCache(dir string) Option { return func(s *Set) { s.cache = dir } }
+
 // LoadDir indexes the CRD files (*.yaml, *.yml, *.json) under dir. Schemas are
 // parsed when first needed.
-func LoadDir(dir string) (*Set, error) {
+func LoadDir(dir string, opts ...Option) (*Set, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
 		return nil, fmt.Errorf("load crds: %w", err)
@@ -86,19 +101,22 @@ func LoadDir(dir string) (*Set, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("load crds: %s is not a directory", dir)
 	}
-	return load(os.DirFS(dir), dir)
+	return load(os.DirFS(dir), dir, opts)
 }
 
 // Load indexes the CRD files (*.yaml, *.yml, *.json) in fsys.
-func Load(fsys fs.FS) (*Set, error) { return load(fsys, "") }
+func Load(fsys fs.FS, opts ...Option) (*Set, error) { return load(fsys, "", opts) }
 
-func load(fsys fs.FS, root string) (*Set, error) {
+func load(fsys fs.FS, root string, opts []Option) (*Set, error) {
 	s := &Set{
 		fsys:   fsys,
 		root:   root,
 		index:  map[schema.GroupKind]string{},
 		groups: map[string]bool{},
 		files:  map[string]*file{},
+	}
+	for _, o := range opts {
+		o(s)
 	}
 	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -255,23 +273,75 @@ func (s *Set) parseFile(p string) (map[schema.GroupKind]*kind, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", s.display(p), err)
 	}
+	crds, err := s.decode(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", s.display(p), err)
+	}
 	kinds := map[schema.GroupKind]*kind{}
-	for _, doc := range splitDocuments(b) {
-		var crd apiextensionsv1.CustomResourceDefinition
-		if err := yaml.Unmarshal(slim(doc), &crd); err != nil {
-			return kinds, fmt.Errorf("%s: %w", s.display(p), err)
-		}
+	for i := range crds {
+		crd := &crds[i]
 		if crd.Kind != "CustomResourceDefinition" || crd.Spec.Group == "" || crd.Spec.Names.Kind == "" {
 			continue
 		}
 		gk := schema.GroupKind{Group: crd.Spec.Group, Kind: crd.Spec.Names.Kind}
-		k, err := compile(&crd)
+		k, err := compile(crd)
 		if err != nil {
 			k = &kind{crd: crd.Name, err: fmt.Errorf("%s: %w", s.display(p), err)}
 		}
 		kinds[gk] = k
 	}
 	return kinds, nil
+}
+
+// cacheVersion changes whenever what decode keeps changes (see slim).
+const cacheVersion = "v1"
+
+// decode returns the (slimmed) CRDs of a file's content, from the cache when it
+// has them.
+func (s *Set) decode(b []byte) ([]apiextensionsv1.CustomResourceDefinition, error) {
+	var cached string
+	if s.cache != "" {
+		sum := sha256.Sum256(b)
+		cached = filepath.Join(s.cache, cacheVersion+"-"+hex.EncodeToString(sum[:])+".json")
+		if j, err := os.ReadFile(cached); err == nil {
+			var crds []apiextensionsv1.CustomResourceDefinition
+			if json.Unmarshal(j, &crds) == nil {
+				return crds, nil
+			}
+		}
+	}
+	var crds []apiextensionsv1.CustomResourceDefinition
+	for _, doc := range manifest.SplitDocuments(b) {
+		var crd apiextensionsv1.CustomResourceDefinition
+		if err := yaml.Unmarshal(slim(doc), &crd); err != nil {
+			return nil, err
+		}
+		crds = append(crds, crd)
+	}
+	if cached != "" {
+		writeCache(cached, crds)
+	}
+	return crds, nil
+}
+
+// writeCache stores crds at path atomically; failures only cost speed later.
+func writeCache(path string, crds []apiextensionsv1.CustomResourceDefinition) {
+	j, err := json.Marshal(crds)
+	if err != nil {
+		return
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return
+	}
+	_, werr := tmp.Write(j)
+	cerr := tmp.Close()
+	if werr != nil || cerr != nil || os.Rename(tmp.Name(), path) != nil {
+		os.Remove(tmp.Name())
+	}
 }
 
 // Prepare loads, concurrently, the schemas (CEL rules included) of every kind
@@ -396,28 +466,6 @@ func (s *Set) Kinds() []schema.GroupKind {
 		return out[i].Kind < out[j].Kind
 	})
 	return out
-}
-
-// splitDocuments splits a YAML stream at "---" lines, dropping empty documents.
-func splitDocuments(b []byte) [][]byte {
-	var docs [][]byte
-	var cur []byte
-	flush := func() {
-		if len(bytes.TrimSpace(cur)) > 0 {
-			docs = append(docs, cur)
-		}
-		cur = nil
-	}
-	for line := range bytes.Lines(b) {
-		t := bytes.TrimRight(line, " \t\r\n")
-		if bytes.Equal(t, []byte("---")) || bytes.HasPrefix(t, []byte("--- ")) {
-			flush()
-			continue
-		}
-		cur = append(cur, line...)
-	}
-	flush()
-	return docs
 }
 
 // statusSubresource matches the status subresource as controller-gen writes it.

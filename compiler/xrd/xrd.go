@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -320,21 +321,12 @@ type translator struct {
 func (t *translator) optional() []string {
 	var out []string
 	for p := range t.reads {
-		if t.params.Properties[p].Default == nil && !contains(t.params.Required, p) {
+		if t.params.Properties[p].Default == nil && !slices.Contains(t.params.Required, p) {
 			out = append(out, p)
 		}
 	}
 	sort.Strings(out)
 	return out
-}
-
-func contains(l []string, s string) bool {
-	for _, x := range l {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func (t *translator) expr(e ast.Expr) (string, error) {

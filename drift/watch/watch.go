@@ -1,7 +1,6 @@
 package watch
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -21,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/platdev/plat/drift"
+	"github.com/platdev/plat/internal/atomicfile"
 )
 
 // Options configure a watch service.
@@ -242,10 +242,10 @@ func (s *service) record(st drift.StackReport, started time.Time) {
 	single := drift.Report{SchemaVersion: drift.SchemaVersion, StartedAt: started, DurationMS: st.DurationMS,
 		Summary: drift.Summarize([]drift.StackReport{st}), Stacks: []drift.StackReport{st}}
 	base := filepath.Join(s.reports, fileName(st.Dir))
-	if err := writeAtomic(base+".json", func(w io.Writer) error { return drift.WriteJSON(w, single) }); err != nil {
+	if err := atomicfile.Write(base+".json", 0o644, func(w io.Writer) error { return drift.WriteJSON(w, single) }); err != nil {
 		s.log.Error("write report", "stack", st.Dir, "err", err)
 	}
-	if err := writeAtomic(base+".md", func(w io.Writer) error { return drift.WriteMarkdown(w, single) }); err != nil {
+	if err := atomicfile.Write(base+".md", 0o644, func(w io.Writer) error { return drift.WriteMarkdown(w, single) }); err != nil {
 		s.log.Error("write report", "stack", st.Dir, "err", err)
 	}
 
@@ -297,29 +297,3 @@ func fileName(stack string) string {
 	return n
 }
 
-func writeAtomic(path string, write func(io.Writer) error) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	var buf bytes.Buffer
-	if err := write(&buf); err != nil {
-		return err
-	}
-	if _, err := f.Write(buf.Bytes()); err != nil {
-		return err
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
-}

@@ -2,7 +2,9 @@ package cli
 
 import (
 	"fmt"
+	"os"
 	"path"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -27,7 +29,12 @@ func validateCRDs(dir string, res *compiler.Result) (compiler.Diagnostics, error
 	if dir == "" || res == nil {
 		return nil, nil
 	}
-	set, err := crd.LoadDir(dir)
+	var opts []crd.Option
+	if cache, err := os.UserCacheDir(); err == nil {
+		// Decoded CRDs are reused by later runs (pre-commit hooks, CI with a cache).
+		opts = append(opts, crd.WithCache(filepath.Join(cache, "plat", "crds")))
+	}
+	set, err := crd.LoadDir(dir, opts...)
 	if err != nil {
 		return nil, usageErr(fmt.Errorf("--crds: %w", err))
 	}

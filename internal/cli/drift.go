@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime"
 	"sync"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/platdev/plat/drift"
+	"github.com/platdev/plat/internal/atomicfile"
 	"github.com/platdev/plat/drift/terraform"
 	"github.com/platdev/plat/drift/watch"
 )
@@ -161,7 +161,7 @@ Exit status: 0 no drift, 2 drift found, 1 any stack could not be checked
 			}
 			report := drift.Run(cmd.Context(), opts)
 			if output != "" {
-				if err := writeFileAtomic(output, func(w io.Writer) error { return drift.Write(w, report, f) }); err != nil {
+				if err := atomicfile.Write(output, 0o644, func(w io.Writer) error { return drift.Write(w, report, f) }); err != nil {
 					return exit(driftExitError, fmt.Errorf("--output: %w", err))
 				}
 			} else if err := drift.Write(env.Stdout, report, f); err != nil {
@@ -255,35 +255,6 @@ func indexNewline(s string) int {
 		}
 	}
 	return -1
-}
-
-// writeFileAtomic writes a file through a temporary file in the same directory
-// and a rename, so readers never see a partial report.
-func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err := write(f); err != nil {
-		return err
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }
 
 func newDriftWatchCmd(env *Env) *cobra.Command {

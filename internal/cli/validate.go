@@ -53,7 +53,7 @@ Exit status: 0 clean (warnings allowed), 1 errors, 2 usage.`,
 		var diags compiler.Diagnostics
 		if len(srcs) > 0 {
 			var res *compiler.Result
-			res, diags = c.Compile(cmd.Context(), compiler.Input{Stacks: srcs})
+			res, diags = c.Compile(cmd.Context(), compiler.Input{Stacks: srcs, Validate: true})
 			crdDiags, err := validateCRDs(*crdsDir, res)
 			if err != nil {
 				return err

@@ -48,6 +48,7 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/yaml"
 
+	"github.com/platdev/plat/compiler/crd/manifest"
 	"github.com/platdev/plat/internal/testtools"
 )
 
@@ -393,7 +394,7 @@ func (s *Server) ApplyCRDs(t testing.TB, files ...string) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, doc := range splitYAML(b) {
+			for _, doc := range manifest.SplitDocuments(b) {
 				var crd apiextensionsv1.CustomResourceDefinition
 				if err := yaml.Unmarshal(doc, &crd); err != nil {
 					t.Fatalf("kubetest: %s: %v", p, err)
@@ -534,29 +535,6 @@ func (s *Server) Namespace(t testing.TB, prefix string) string {
 		_ = cs.CoreV1().Namespaces().Delete(context.Background(), ns.Name, metav1.DeleteOptions{})
 	})
 	return ns.Name
-}
-
-// splitYAML splits a multi-document YAML stream at "---" lines, dropping empty
-// documents.
-func splitYAML(b []byte) [][]byte {
-	var docs [][]byte
-	var cur []byte
-	flush := func() {
-		if len(bytes.TrimSpace(cur)) > 0 {
-			docs = append(docs, cur)
-		}
-		cur = nil
-	}
-	for line := range bytes.Lines(b) {
-		t := bytes.TrimRight(line, " \t\r\n")
-		if bytes.Equal(t, []byte("---")) || bytes.HasPrefix(t, []byte("--- ")) {
-			flush()
-			continue
-		}
-		cur = append(cur, line...)
-	}
-	flush()
-	return docs
 }
 
 // RetryNotFound calls fn until it returns something other than a NotFound

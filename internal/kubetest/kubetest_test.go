@@ -45,10 +45,3 @@ func TestSharedServer(t *testing.T) {
 		t.Fatalf("new namespace holds %d buckets", len(l.Items))
 	}
 }
-
-func TestSplitYAML(t *testing.T) {
-	docs := splitYAML([]byte("a: 1\n---\n\n--- # c\nb: |\n  ---x\n...\n---\nc: 3\n"))
-	if len(docs) != 3 {
-		t.Fatalf("got %d docs: %q", len(docs), docs)
-	}
-}

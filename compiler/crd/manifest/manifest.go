@@ -194,3 +194,26 @@ func SplitPath(p string) []string {
 	}
 	return out
 }
+
+// SplitDocuments splits a YAML stream at its "---" separator lines, dropping
+// empty documents, without parsing it.
+func SplitDocuments(b []byte) [][]byte {
+	var docs [][]byte
+	var cur []byte
+	flush := func() {
+		if len(bytes.TrimSpace(cur)) > 0 {
+			docs = append(docs, cur)
+		}
+		cur = nil
+	}
+	for line := range bytes.Lines(b) {
+		t := bytes.TrimRight(line, " \t\r\n")
+		if bytes.Equal(t, []byte("---")) || bytes.HasPrefix(t, []byte("--- ")) {
+			flush()
+			continue
+		}
+		cur = append(cur, line...)
+	}
+	flush()
+	return docs
+}

@@ -39,3 +39,10 @@ func TestParse(t *testing.T) {
 		t.Fatal("no error for a document that is not a mapping")
 	}
 }
+
+func TestSplitDocuments(t *testing.T) {
+	docs := SplitDocuments([]byte("a: 1\n---\n\n--- # c\nb: |\n  ---x\n...\n---\nc: 3\n"))
+	if len(docs) != 3 {
+		t.Fatalf("got %d docs: %q", len(docs), docs)
+	}
+}

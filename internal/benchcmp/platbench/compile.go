@@ -32,6 +32,20 @@ func (b *bench) validate(ctx context.Context) error {
 	}
 	fmt.Fprintf(b.out, "plat / cue vet = %.2f (target <= 1.2); plat / conftest = %.2f (target < 1).\n\n",
 		ratio(stats[0], stats[1]), ratio(stats[0], stats[2]))
+
+	// What offline CRD validation adds to validating the 4-template Crossplane example
+	// (target: under 50 ms). CRDs are those a provider package ships.
+	crds := filepath.Join(filepath.Dir(b.root), "shared", "crds", "provider-aws")
+	xp := filepath.Join(b.root, "examples", "analytics", "platform.yaml")
+	cache := filepath.Join(b.work, "crd-cache-home")
+	stats, err = b.compare(ctx, "Validate the 4-template Crossplane example, with and without offline CRD validation", 3, 15,
+		benchcmp.Command{Name: "plat validate", Args: []string{b.plat, "validate", xp}},
+		benchcmp.Command{Name: "plat validate --crds", Args: []string{b.plat, "validate", "--crds", crds, xp}, Env: []string{"HOME=" + cache}},
+	)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(b.out, "--crds adds %.1f ms (target < 50 ms).\n\n", ms(stats[1].Median())-ms(stats[0].Median()))
 	return nil
 }
 

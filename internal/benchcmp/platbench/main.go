@@ -106,7 +106,8 @@ func run(ctx context.Context, args []string) error {
 	}
 	// Show reproducible commands: scratch paths as $WORK, tools and the
 	// repository as found on PATH and from the repository root.
-	section := strings.NewReplacer(b.work, "$WORK", filepath.Join(b.tools, "bin")+"/", "", root+"/", "").Replace(md.String())
+	section := strings.NewReplacer(b.work, "$WORK", filepath.Join(b.tools, "bin")+"/", "", root+"/", "",
+		filepath.Join(filepath.Dir(root), "shared"), "../shared").Replace(md.String())
 	return splice(*outPath, section)
 }
 
