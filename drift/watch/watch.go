@@ -296,4 +296,3 @@ func fileName(stack string) string {
 	}
 	return n
 }
-

@@ -14,9 +14,9 @@ import (
 	"golang.org/x/term"
 
 	"github.com/platdev/plat/drift"
-	"github.com/platdev/plat/internal/atomicfile"
 	"github.com/platdev/plat/drift/terraform"
 	"github.com/platdev/plat/drift/watch"
+	"github.com/platdev/plat/internal/atomicfile"
 )
 
 // Exit codes of plat drift check (docs/product.md).
