@@ -14,8 +14,6 @@ import (
 // TestScriptDrift runs the plat drift scripts in testdata/script/drift with the
 // real OpenTofu and hashicorp/local provider: $TOFU is the binary (also on PATH as
 // tofu), TF_CLI_CONFIG_FILE points at the provider mirror, and
-// `exec exitcode N cmd...` runs cmd and passes when it exits with status N,
-// keeping its stdout and stderr for cmp and grep.
 func TestScriptDrift(t *testing.T) {
 	tofu := testtools.Bin(t, "tofu")
 	mirror := testtools.ProviderMirror(t)
@@ -23,10 +21,6 @@ func TestScriptDrift(t *testing.T) {
 	p.Setup = func(e *testscript.Env) error {
 		bin := filepath.Join(e.WorkDir, ".bin")
 		if err := os.MkdirAll(bin, 0o755); err != nil {
-			return err
-		}
-		exitcode := "#!/bin/sh\nwant=$1; shift\n\"$@\"; rc=$?\nif [ \"$rc\" -ne \"$want\" ]; then echo \"exitcode: exit status $rc, want $want\" >&2; exit 1; fi\n"
-		if err := os.WriteFile(filepath.Join(bin, "exitcode"), []byte(exitcode), 0o755); err != nil {
 			return err
 		}
 		if err := os.Symlink(tofu, filepath.Join(bin, "tofu")); err != nil {
@@ -37,15 +31,7 @@ func TestScriptDrift(t *testing.T) {
 		if err := os.WriteFile(rc, []byte(cfg), 0o644); err != nil {
 			return err
 		}
-		// $PLATBIN holds plat and $WORK/.exitonly only exitcode: scripts use them to
-		// run plat with no tofu on PATH.
-		only := filepath.Join(e.WorkDir, ".exitonly")
-		if err := os.MkdirAll(only, 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(filepath.Join(only, "exitcode"), []byte(exitcode), 0o755); err != nil {
-			return err
-		}
+		// $PLATBIN holds plat: scripts use it to run plat with no tofu on PATH.
 		for _, d := range filepath.SplitList(e.Getenv("PATH")) {
 			if _, err := os.Stat(filepath.Join(d, "plat")); err == nil {
 				e.Setenv("PLATBIN", d)

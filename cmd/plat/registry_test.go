@@ -14,7 +14,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -25,7 +24,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -42,31 +40,8 @@ import (
 
 // TestRegistryScripts runs the registry's CLI scripts (token create, publish and
 // serve error paths).
-// Scripts check exact exit codes with `exitcode N COMMAND ARGS...`.
 func TestRegistryScripts(t *testing.T) {
 	p := scriptParams(filepath.Join("testdata", "script", "registry"))
-	p.Cmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
-		"exitcode": func(ts *testscript.TestScript, neg bool, args []string) {
-			if neg || len(args) < 2 {
-				ts.Fatalf("usage: exitcode N command [args...]")
-			}
-			want, err := strconv.Atoi(args[0])
-			if err != nil {
-				ts.Fatalf("exitcode: %v", err)
-			}
-			err = ts.Exec(args[1], args[2:]...)
-			got := 0
-			var ee *exec.ExitError
-			if errors.As(err, &ee) {
-				got = ee.ExitCode()
-			} else if err != nil {
-				ts.Fatalf("exitcode: %v", err)
-			}
-			if got != want {
-				ts.Fatalf("%s exited with %d, want %d", args[1], got, want)
-			}
-		},
-	}
 	testscript.Run(t, p)
 }
 
