@@ -1,6 +1,7 @@
 // Package atomicfile writes files so that readers see either the old content or the
 // whole new content, never a partial file: the data goes to a temporary file in the
-// same directory, is synced, and is renamed over the target.
+// same directory, is synced, and is renamed over the target; the directory is then
+// synced too, so the rename survives a crash.
 package atomicfile
 
 import (
@@ -34,7 +35,14 @@ func Write(path string, perm os.FileMode, write func(io.Writer) error) (err erro
 	if err := f.Close(); err != nil {
 		return err
 	}
-	return os.Rename(f.Name(), path)
+	if err := os.Rename(f.Name(), path); err != nil {
+		return err
+	}
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		_ = d.Sync() // best effort: not every filesystem syncs directories
+		d.Close()
+	}
+	return nil
 }
 
 // WriteFile is Write for data already in memory.

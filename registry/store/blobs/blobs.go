@@ -19,6 +19,7 @@ import (
 	// Registers the s3:// URL scheme.
 	_ "gocloud.dev/blob/s3blob"
 
+	"github.com/platdev/plat/internal/atomicfile"
 	"github.com/platdev/plat/registry/store"
 )
 
@@ -65,44 +66,17 @@ func (f *Files) path(key string) (string, error) {
 	return filepath.Join(f.dir, filepath.FromSlash(key)), nil
 }
 
-// Put writes data to a temporary file in the destination directory, syncs it and
-// renames it into place, so readers never see a partial archive.
-func (f *Files) Put(_ context.Context, key string, data []byte) (err error) {
+// Put writes data atomically (temporary file, sync, rename), so readers never see
+// a partial archive.
+func (f *Files) Put(_ context.Context, key string, data []byte) error {
 	p, err := f.path(key)
 	if err != nil {
 		return err
 	}
-	dir := filepath.Dir(p)
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, ".upload-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = tmp.Write(data); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp.Name(), p); err != nil {
-		return err
-	}
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
-	return nil
+	return atomicfile.WriteFile(p, data, 0o600)
 }
 
 // Open opens the archive file for key.
