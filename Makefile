@@ -27,10 +27,10 @@ check: tools
 	$(GO) mod tidy -diff
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 
-## test: everything CI runs: tools, static checks, and every test with the race detector.
-test: tools check
+## test: everything CI runs: tools, static checks, a smoke run of every benchmark,
+## and every test with the race detector.
+test: tools check bench-smoke
 	$(GO) test -race -timeout 45m ./...
-	$(MAKE) bench-smoke
 
 ## unit: the tests alone, without installing tools first.
 unit:
