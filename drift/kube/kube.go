@@ -24,15 +24,11 @@ import (
 	"strings"
 	"time"
 
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/platdev/plat/compiler/crd/manifest"
@@ -44,10 +40,10 @@ import (
 var ErrNoManifests = errors.New("no Kubernetes manifests")
 
 // Checker compares Crossplane stack directories with one cluster. It is safe for
-// concurrent use; discovery results are cached for its lifetime.
+// concurrent use; where each kind lives is cached for its lifetime.
 type Checker struct {
 	dyn       dynamic.Interface
-	mapper    meta.ResettableRESTMapper
+	mapper    *resourceMapper
 	namespace string
 }
 
@@ -59,16 +55,16 @@ func New(cfg *rest.Config, namespace string) (*Checker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client: %w", err)
 	}
-	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	mapper, err := newResourceMapper(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("kubernetes discovery: %w", err)
+		return nil, fmt.Errorf("kubernetes client: %w", err)
 	}
 	if namespace == "" {
 		namespace = metav1.NamespaceDefault
 	}
 	return &Checker{
 		dyn:       dyn,
-		mapper:    restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc)),
+		mapper:    mapper,
 		namespace: namespace,
 	}, nil
 }
@@ -177,7 +173,7 @@ func (c *Checker) Check(ctx context.Context, dir string) drift.StackReport {
 }
 
 func (c *Checker) check(ctx context.Context, dir string) ([]drift.ResourceDrift, error) {
-	objs, err := c.readStack(dir)
+	objs, err := c.readStack(ctx, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -221,7 +217,7 @@ func (c *Checker) check(ctx context.Context, dir string) ([]drift.ResourceDrift,
 }
 
 // readStack decodes the stack's manifests and maps each to its REST resource.
-func (c *Checker) readStack(dir string) ([]declared, error) {
+func (c *Checker) readStack(ctx context.Context, dir string) ([]declared, error) {
 	files, err := stackFiles(dir)
 	if err != nil {
 		return nil, fmt.Errorf("read stack: %w", err)
@@ -243,17 +239,12 @@ func (c *Checker) readStack(dir string) ([]declared, error) {
 				return nil, fmt.Errorf("%s: a manifest lacks apiVersion, kind or metadata.name", m.File)
 			}
 			gvk := u.GroupVersionKind()
-			mapping, err := c.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-			if meta.IsNoMatchError(err) {
-				// Discovery may predate a CRD installed since; look again once.
-				c.mapper.Reset()
-				mapping, err = c.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-			}
+			mapping, err := c.mapper.lookup(ctx, gvk)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %s %s: the cluster does not serve this kind: %w", m.File, u.GetAPIVersion(), u.GetKind(), err)
 			}
-			d := declared{obj: u, gvr: mapping.Resource}
-			if mapping.Scope.Name() == meta.RESTScopeNameNamespace {
+			d := declared{obj: u, gvr: mapping.resource}
+			if mapping.namespaced {
 				d.namespace = u.GetNamespace()
 				if d.namespace == "" {
 					d.namespace = c.namespace

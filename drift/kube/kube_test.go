@@ -204,14 +204,19 @@ func (f *fixture) checker(t *testing.T, rec *recorder) *Checker {
 func assertReadOnlyLists(t *testing.T, reqs []request, wantLists int) {
 	t.Helper()
 	lists := 0
+	discovered := map[string]bool{}
 	for _, r := range reqs {
 		if r.method != http.MethodGet {
 			t.Errorf("checker sent %s %s", r.method, r.path)
 			continue
 		}
 		switch {
-		case r.path == "/api" || r.path == "/apis" || strings.HasPrefix(r.path, "/openapi"):
-			// discovery
+		case r.path == "/api/v1" || strings.Count(r.path, "/") == 3 && strings.HasPrefix(r.path, "/apis/"):
+			// where the declared kinds live: once per group-version
+			if discovered[r.path] {
+				t.Errorf("resource list %s fetched twice", r.path)
+			}
+			discovered[r.path] = true
 		case strings.HasSuffix(r.path, "/buckets") || strings.HasSuffix(r.path, "/queues") ||
 			strings.HasSuffix(r.path, "/keys") || strings.HasSuffix(r.path, "/secrets"):
 			lists++
