@@ -43,7 +43,7 @@ func Parse(name string, data []byte) ([]Manifest, error) {
 			continue
 		}
 		root := doc.Content[0]
-		v, err := toValue(root)
+		v, err := (&decoder{expanding: map[*yaml.Node]bool{}}).value(root)
 		if err != nil {
 			return out, fmt.Errorf("%s:%d:%d: %w", name, root.Line, root.Column, err)
 		}
@@ -58,17 +58,38 @@ func Parse(name string, data []byte) ([]Manifest, error) {
 	}
 }
 
-// toValue converts a YAML node into the values encoding/json would produce,
+// value converts a YAML node into the values encoding/json would produce,
 // except that integers are int64.
-func toValue(n *yaml.Node) (any, error) {
+// maxNodes bounds the values one document may decode to. Aliases can make a
+// few bytes expand exponentially (a "billion laughs" document), and manifests
+// come from files plat is pointed at.
+const maxNodes = 1 << 20
+
+// decoder turns YAML nodes into plain values, counting them and refusing
+// aliases that contain themselves.
+type decoder struct {
+	nodes     int
+	expanding map[*yaml.Node]bool
+}
+
+func (d *decoder) value(n *yaml.Node) (any, error) {
+	d.nodes++
+	if d.nodes > maxNodes {
+		return nil, fmt.Errorf("line %d: the document expands to more than %d values (aliases?)", n.Line, maxNodes)
+	}
 	switch n.Kind {
 	case yaml.DocumentNode:
 		if len(n.Content) == 0 {
 			return nil, nil
 		}
-		return toValue(n.Content[0])
+		return d.value(n.Content[0])
 	case yaml.AliasNode:
-		return toValue(n.Alias)
+		if d.expanding[n.Alias] {
+			return nil, fmt.Errorf("line %d: alias *%s contains itself", n.Line, n.Value)
+		}
+		d.expanding[n.Alias] = true
+		defer delete(d.expanding, n.Alias)
+		return d.value(n.Alias)
 	case yaml.MappingNode:
 		m := make(map[string]any, len(n.Content)/2)
 		for i := 0; i+1 < len(n.Content); i += 2 {
@@ -76,7 +97,7 @@ func toValue(n *yaml.Node) (any, error) {
 			if k.Kind != yaml.ScalarNode {
 				return nil, fmt.Errorf("line %d: mapping keys must be scalars", k.Line)
 			}
-			val, err := toValue(v)
+			val, err := d.value(v)
 			if err != nil {
 				return nil, err
 			}
@@ -86,7 +107,7 @@ func toValue(n *yaml.Node) (any, error) {
 	case yaml.SequenceNode:
 		l := make([]any, len(n.Content))
 		for i, c := range n.Content {
-			v, err := toValue(c)
+			v, err := d.value(c)
 			if err != nil {
 				return nil, err
 			}

@@ -1,7 +1,9 @@
 package manifest
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -45,4 +47,51 @@ func TestSplitDocuments(t *testing.T) {
 	if len(docs) != 3 {
 		t.Fatalf("got %d docs: %q", len(docs), docs)
 	}
+}
+
+// TestAliasBombs checks that documents whose aliases expand without bound, or
+// contain themselves, are refused with an error instead of taking all memory or
+// recursing forever.
+func TestAliasBombs(t *testing.T) {
+	var laughs strings.Builder
+	laughs.WriteString("a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n")
+	prev := "a"
+	for _, name := range []string{"b", "c", "d", "e", "f", "g", "h"} {
+		fmt.Fprintf(&laughs, "%s: &%s [*%s, *%s, *%s, *%s, *%s, *%s, *%s, *%s, *%s]\n", name, name, prev, prev, prev, prev, prev, prev, prev, prev, prev)
+		prev = name
+	}
+	for name, data := range map[string]string{
+		"laughs.yaml": laughs.String(),
+		"cycle.yaml":  "a: &x [*x]\n",
+		"cycle2.yaml": "a: &x {b: {c: *x}}\n",
+	} {
+		if _, err := Parse(name, []byte(data)); err == nil {
+			t.Errorf("%s: accepted", name)
+		} else if !strings.Contains(err.Error(), name) {
+			t.Errorf("%s: error does not name the file: %v", name, err)
+		}
+	}
+	// An ordinary alias still works.
+	ms, err := Parse("ok.yaml", []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, labels: &l {a: b}, annotations: *l}\n"))
+	if err != nil || len(ms) != 1 {
+		t.Fatalf("ordinary alias: %v", err)
+	}
+}
+
+// FuzzParse feeds arbitrary bytes to the manifest parser: it may refuse them,
+// but must neither panic nor run away.
+func FuzzParse(f *testing.F) {
+	f.Add([]byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n---\napiVersion: v1\nkind: Secret\n"))
+	f.Add([]byte("a: &x [*x]\n"))
+	f.Add([]byte("a: &a [1, 2]\nb: [*a, *a]\n"))
+	f.Add([]byte("[[[[[]]]]]"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ms, err := Parse("f.yaml", data)
+		if err != nil {
+			return
+		}
+		for _, m := range ms {
+			_, _ = m.Position("metadata.name")
+		}
+	})
 }
