@@ -9,7 +9,7 @@ export PATH := $(TOOLS_BIN):$(PATH)
 all: build
 
 build:
-	$(GO) build -o bin/plat ./cmd/plat
+	$(GO) build -buildvcs=auto -o bin/plat ./cmd/plat
 
 ## demo: render the example stacks with the embedded catalog (no external services).
 demo: build

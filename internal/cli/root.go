@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -94,6 +95,7 @@ func Run(ctx context.Context, env *Env, args []string) int {
 func New(env *Env) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "plat",
+		Version:       version(),
 		Short:         "Golden-path compiler, module registry and drift detector for platform teams",
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -112,4 +114,35 @@ func New(env *Env) *cobra.Command {
 		newDriftCmd(env),
 	)
 	return root
+}
+
+// version describes the running binary: its module version when installed with
+// go install, else the VCS revision it was built from.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := bi.Main.Version
+	var rev, modified string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				modified = "-dirty"
+			}
+		}
+	}
+	if (v == "" || v == "(devel)") && rev != "" {
+		if len(rev) > 12 {
+			rev = rev[:12]
+		}
+		return "devel-" + rev + modified
+	}
+	if v == "" {
+		return "(devel)"
+	}
+	return v
 }
