@@ -15,12 +15,14 @@ import (
 	"os"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
@@ -115,17 +117,23 @@ func write(m docModel) error {
 	return os.WriteFile(m.Path.ValueString(), append(b, '\n'), 0o644)
 }
 
-func (document) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+// writePlanned writes the planned document to disk and records it as the state;
+// Create and Update do the same.
+func writePlanned(ctx context.Context, plan tfsdk.Plan, state *tfsdk.State, diags *diag.Diagnostics) {
 	var m docModel
-	if resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...); resp.Diagnostics.HasError() {
+	if diags.Append(plan.Get(ctx, &m)...); diags.HasError() {
 		return
 	}
 	if err := write(m); err != nil {
-		resp.Diagnostics.AddError("write document", err.Error())
+		diags.AddError("write document", err.Error())
 		return
 	}
 	m.ID = m.Path
-	resp.Diagnostics.Append(resp.State.Set(ctx, m)...)
+	diags.Append(state.Set(ctx, m)...)
+}
+
+func (document) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	writePlanned(ctx, req.Plan, &resp.State, &resp.Diagnostics)
 }
 
 func (document) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -157,16 +165,7 @@ func (document) Read(ctx context.Context, req resource.ReadRequest, resp *resour
 }
 
 func (document) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var m docModel
-	if resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...); resp.Diagnostics.HasError() {
-		return
-	}
-	if err := write(m); err != nil {
-		resp.Diagnostics.AddError("write document", err.Error())
-		return
-	}
-	m.ID = m.Path
-	resp.Diagnostics.Append(resp.State.Set(ctx, m)...)
+	writePlanned(ctx, req.Plan, &resp.State, &resp.Diagnostics)
 }
 
 func (document) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
