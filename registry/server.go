@@ -22,6 +22,9 @@ type StoreConfig struct {
 	DataDir string
 	DB      string
 	Blob    string
+	// ArchiveCache is how many bytes of archives a server keeps in memory
+	// (blobs.Cache); 0 serves every download from the archive storage.
+	ArchiveCache int64
 }
 
 // OpenStore opens the store cfg describes. With metadataOnly, no archive storage
@@ -40,6 +43,14 @@ func OpenStore(ctx context.Context, cfg StoreConfig, metadataOnly bool) (*sqlsto
 		}
 		if err != nil {
 			return nil, fmt.Errorf("archive storage: %w", err)
+		}
+		if cfg.ArchiveCache > 0 {
+			c, err := blobs.NewCache(b, cfg.ArchiveCache)
+			if err != nil {
+				b.Close()
+				return nil, fmt.Errorf("archive cache: %w", err)
+			}
+			b = c
 		}
 	}
 	var st *sqlstore.Store

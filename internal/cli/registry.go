@@ -67,6 +67,9 @@ func newRegistryServeCmd(env *Env) *cobra.Command {
 			if sc.DataDir == "" && (sc.DB == "" || sc.Blob == "") {
 				return usageErr(errors.New("registry serve: give --data DIR (or both --db and --blob)"))
 			}
+			if sc.ArchiveCache < 0 {
+				return usageErr(errors.New("registry serve: --archive-cache-bytes must not be negative"))
+			}
 			if lim.MaxCompressed <= 0 || lim.MaxUnpacked <= 0 || lim.MaxFiles <= 0 {
 				return usageErr(errors.New("registry serve: limits must be positive"))
 			}
@@ -83,6 +86,7 @@ func newRegistryServeCmd(env *Env) *cobra.Command {
 	f.Int64Var(&lim.MaxCompressed, "max-archive-bytes", lim.MaxCompressed, "largest accepted upload (compressed)")
 	f.Int64Var(&lim.MaxUnpacked, "max-unpacked-bytes", lim.MaxUnpacked, "largest accepted module once unpacked")
 	f.IntVar(&lim.MaxFiles, "max-files", lim.MaxFiles, "most files and directories an archive may hold")
+	f.Int64Var(&sc.ArchiveCache, "archive-cache-bytes", 64<<20, "how many bytes of module archives to keep in memory for downloads (0: none)")
 	f.DurationVar(&drain, "shutdown-timeout", 30*time.Second, "how long in-flight requests may finish after SIGINT/SIGTERM")
 	return cmd
 }

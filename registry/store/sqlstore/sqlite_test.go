@@ -25,3 +25,22 @@ func TestSQLiteFilesConformance(t *testing.T) {
 		}
 	})
 }
+
+// TestSQLiteCachedFilesConformance runs it again with the in-memory archive
+// cache in front of the files, as `plat registry serve` runs by default.
+func TestSQLiteCachedFilesConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) storetest.Opener {
+		dir := t.TempDir()
+		return func() (store.Store, error) {
+			f, err := blobs.NewFiles(filepath.Join(dir, "archives"))
+			if err != nil {
+				return nil, err
+			}
+			b, err := blobs.NewCache(f, 1<<20)
+			if err != nil {
+				return nil, err
+			}
+			return sqlstore.OpenSQLite(context.Background(), filepath.Join(dir, "registry.db"), b)
+		}
+	})
+}
