@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -223,9 +224,20 @@ func (h *Handler) archive(w http.ResponseWriter, r *http.Request, tok *store.Tok
 	w.Header().Set("Content-Type", "application/gzip")
 	w.Header().Set("ETag", `"`+v.SHA256+`"`)
 	w.Header().Set("Cache-Control", "private, max-age=31536000, immutable")
+	if _, ok := a.(*os.File); !ok {
+		// An archive in memory goes out with the headers in one write; through
+		// ReadFrom, net/http would write the first 512 bytes, flush, then write
+		// the rest.
+		w = writeOnly{w}
+	}
 	http.ServeContent(w, r, "", v.PublishedAt, a)
 	return nil
 }
+
+// writeOnly hides the ReadFrom of a ResponseWriter.
+type writeOnly struct{ http.ResponseWriter }
+
+func (w writeOnly) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // details answers the details and latest routes.
 func (h *Handler) details(w http.ResponseWriter, r *http.Request, tok *store.Token, key store.Key) error {

@@ -36,7 +36,7 @@ type testRegistry struct {
 func newTestRegistry(t testing.TB, cfg registry.Config) *testRegistry {
 	t.Helper()
 	data := t.TempDir()
-	st, err := registry.OpenStore(context.Background(), registry.StoreConfig{DataDir: data}, false)
+	st, err := registry.OpenStore(context.Background(), registry.StoreConfig{DataDir: data, ArchiveCache: registry.DefaultArchiveCache}, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,10 @@ import (
 	"github.com/platdev/plat/registry/store/sqlstore"
 )
 
+// DefaultArchiveCache is how many bytes of archives `plat registry serve` keeps
+// in memory unless told otherwise.
+const DefaultArchiveCache = 64 << 20
+
 // StoreConfig says where a registry keeps its data: the embedded default is
 // everything under DataDir (SQLite plus archive files); DB (postgres://...) and
 // Blob (s3://bucket?...) move metadata and archives out so replicas are stateless.

@@ -86,7 +86,7 @@ func newRegistryServeCmd(env *Env) *cobra.Command {
 	f.Int64Var(&lim.MaxCompressed, "max-archive-bytes", lim.MaxCompressed, "largest accepted upload (compressed)")
 	f.Int64Var(&lim.MaxUnpacked, "max-unpacked-bytes", lim.MaxUnpacked, "largest accepted module once unpacked")
 	f.IntVar(&lim.MaxFiles, "max-files", lim.MaxFiles, "most files and directories an archive may hold")
-	f.Int64Var(&sc.ArchiveCache, "archive-cache-bytes", 64<<20, "how many bytes of module archives to keep in memory for downloads (0: none)")
+	f.Int64Var(&sc.ArchiveCache, "archive-cache-bytes", registry.DefaultArchiveCache, "how many bytes of module archives to keep in memory for downloads (0: none)")
 	f.DurationVar(&drain, "shutdown-timeout", 30*time.Second, "how long in-flight requests may finish after SIGINT/SIGTERM")
 	return cmd
 }
