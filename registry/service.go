@@ -41,6 +41,10 @@ type Config struct {
 	// is asked again (default 1 s; publishes through this Service invalidate at once,
 	// the TTL bounds staleness when other replicas publish).
 	CacheTTL time.Duration
+	// TokenTTL is how long a token, once looked up, is trusted before the store
+	// is asked again (default 5 s; negative: every request asks). It bounds how
+	// long a revoked token keeps working on a replica.
+	TokenTTL time.Duration
 	// FlushInterval is how often download counts are written (default 5 s).
 	FlushInterval time.Duration
 	// MaxConcurrentUploads bounds uploads held in memory at once (default 4);
@@ -82,6 +86,9 @@ type moduleEntry struct {
 	expires   time.Time
 }
 
+// DefaultTokenTTL is Config.TokenTTL's default.
+const DefaultTokenTTL = 5 * time.Second
+
 // NewService returns a Service over st, loading (or creating) the signing key.
 func NewService(ctx context.Context, st store.Store, cfg Config) (*Service, error) {
 	if cfg.Limits == (archive.Limits{}) {
@@ -95,6 +102,9 @@ func NewService(ctx context.Context, st store.Store, cfg Config) (*Service, erro
 	}
 	if cfg.FlushInterval <= 0 {
 		cfg.FlushInterval = 5 * time.Second
+	}
+	if cfg.TokenTTL == 0 {
+		cfg.TokenTTL = DefaultTokenTTL
 	}
 	if cfg.MaxConcurrentUploads <= 0 {
 		cfg.MaxConcurrentUploads = 4
@@ -167,6 +177,11 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*store.Token
 	if ok && now.Before(e.expires) {
 		return &e.tok, nil
 	}
+	if ok {
+		s.tokMu.Lock()
+		delete(s.tokens, h)
+		s.tokMu.Unlock()
+	}
 	t, err := s.st.Token(ctx, h)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("%w: unknown token", ErrUnauthorized)
@@ -174,11 +189,14 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*store.Token
 	if err != nil {
 		return nil, err
 	}
+	if s.cfg.TokenTTL < 0 {
+		return &t, nil
+	}
 	s.tokMu.Lock()
 	if len(s.tokens) > 10000 {
 		clear(s.tokens)
 	}
-	s.tokens[h] = tokenEntry{tok: t, expires: now.Add(30 * time.Second)}
+	s.tokens[h] = tokenEntry{tok: t, expires: now.Add(s.cfg.TokenTTL)}
 	s.tokMu.Unlock()
 	return &t, nil
 }

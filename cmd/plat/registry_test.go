@@ -385,7 +385,8 @@ func TestRegistryTofuTLS(t *testing.T) {
 func TestRegistryTofuReadToken(t *testing.T) {
 	tofu := testtools.Bin(t, "tofu")
 	f := newFixture(t)
-	srv := startServe(t, "--data", f.data, "--tls-cert", f.cert, "--tls-key", f.key, "--require-read-token")
+	const tokenTTL = 2 * time.Second
+	srv := startServe(t, "--data", f.data, "--tls-cert", f.cert, "--tls-key", f.key, "--require-read-token", "--token-cache-ttl", tokenTTL.String())
 	f.publish(t, "https://"+srv.hostport, demoModule, "demo", "1.0.0")
 	code, out, errs := platRun(t, nil, "registry", "token", "create", "--data", f.data, "--namespace", "acme", "--scope", "read")
 	if code != 0 {
@@ -404,6 +405,20 @@ func TestRegistryTofuReadToken(t *testing.T) {
 
 	withTok := tofuEnv(t, fmt.Sprintf("credentials %q {\n  token = %q\n}\n", srv.hostport, readTok), "SSL_CERT_FILE="+f.ca)
 	applyDemo(t, tofu, srv.hostport+"/acme/demo/aws", withTok)
+
+	// Revoked while the server runs: the same token is refused once the
+	// server's cached lookup of it has expired.
+	if code, out, errs := platRun(t, nil, "registry", "token", "revoke", "--data", f.data, readTok); code != 0 || !strings.Contains(out, "revoked") {
+		t.Fatalf("token revoke: exit %d\n%s%s", code, out, errs)
+	}
+	time.Sleep(tokenTTL + 200*time.Millisecond)
+	dir = t.TempDir()
+	writeFiles(t, dir, rootModule(srv.hostport+"/acme/demo/aws"))
+	if out, err := runTF(t, tofu, dir, withTok, "init", "-input=false", "-no-color"); err == nil {
+		t.Fatalf("tofu init with a revoked token succeeded:\n%s", out)
+	} else if !strings.Contains(out, "401") && !strings.Contains(strings.ToLower(out), "unauthorized") {
+		t.Errorf("tofu init with a revoked token failed for another reason:\n%s", out)
+	}
 }
 
 // TestRegistryTerraformReadToken is TestRegistryTofuReadToken with Terraform,

@@ -237,7 +237,7 @@ func (p *progress) finish() {
 func stackSummary(s drift.StackReport) string {
 	switch s.Status {
 	case drift.StatusDrifted:
-		return fmt.Sprintf("drifted (%d resources)", len(s.Resources))
+		return fmt.Sprintf("drifted (%d %s)", len(s.Resources), plural(len(s.Resources), "resource"))
 	case drift.StatusError:
 		first := s.Error
 		if i := indexNewline(first); i >= 0 {

@@ -17,7 +17,7 @@ import (
 	"github.com/platdev/plat/registry/store"
 )
 
-// newRegistryCmd builds `plat registry` (serve, token create).
+// newRegistryCmd builds `plat registry` (serve, token create/list/revoke).
 func newRegistryCmd(env *Env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "registry",
@@ -32,10 +32,10 @@ func newRegistryCmd(env *Env) *cobra.Command {
 		Short: "Manage registry API tokens",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return usageErr(errors.New("registry token: missing subcommand (create)"))
+			return usageErr(errors.New("registry token: missing subcommand (create, list, revoke)"))
 		},
 	}
-	tokenCmd.AddCommand(newTokenCreateCmd(env))
+	tokenCmd.AddCommand(newTokenCreateCmd(env), newTokenListCmd(env), newTokenRevokeCmd(env))
 	cmd.AddCommand(newRegistryServeCmd(env), tokenCmd)
 	return cmd
 }
@@ -55,6 +55,7 @@ func newRegistryServeCmd(env *Env) *cobra.Command {
 		accessLog bool
 		lim       = archive.DefaultLimits
 		drain     time.Duration
+		tokenTTL  time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -67,13 +68,19 @@ func newRegistryServeCmd(env *Env) *cobra.Command {
 			if sc.DataDir == "" && (sc.DB == "" || sc.Blob == "") {
 				return usageErr(errors.New("registry serve: give --data DIR (or both --db and --blob)"))
 			}
+			if tokenTTL < 0 {
+				return usageErr(errors.New("registry serve: --token-cache-ttl must not be negative"))
+			}
 			if sc.ArchiveCache < 0 {
 				return usageErr(errors.New("registry serve: --archive-cache-bytes must not be negative"))
 			}
 			if lim.MaxCompressed <= 0 || lim.MaxUnpacked <= 0 || lim.MaxFiles <= 0 {
 				return usageErr(errors.New("registry serve: limits must be positive"))
 			}
-			return runServe(cmd.Context(), env, serveArgs{sc, listen, cert, key, readTok, accessLog, lim, drain})
+			if tokenTTL == 0 {
+				tokenTTL = -1 // registry.Config: negative is no caching
+			}
+			return runServe(cmd.Context(), env, serveArgs{sc, listen, cert, key, readTok, accessLog, lim, drain, tokenTTL})
 		},
 	}
 	addStoreFlags(cmd, &sc)
@@ -86,6 +93,7 @@ func newRegistryServeCmd(env *Env) *cobra.Command {
 	f.Int64Var(&lim.MaxCompressed, "max-archive-bytes", lim.MaxCompressed, "largest accepted upload (compressed)")
 	f.Int64Var(&lim.MaxUnpacked, "max-unpacked-bytes", lim.MaxUnpacked, "largest accepted module once unpacked")
 	f.IntVar(&lim.MaxFiles, "max-files", lim.MaxFiles, "most files and directories an archive may hold")
+	f.DurationVar(&tokenTTL, "token-cache-ttl", registry.DefaultTokenTTL, "how long a looked-up token is trusted before asking the store again; a revoked token works this long at most (0: ask on every request)")
 	f.Int64Var(&sc.ArchiveCache, "archive-cache-bytes", registry.DefaultArchiveCache, "how many bytes of module archives to keep in memory for downloads (0: none)")
 	f.DurationVar(&drain, "shutdown-timeout", 30*time.Second, "how long in-flight requests may finish after SIGINT/SIGTERM")
 	return cmd
@@ -99,6 +107,7 @@ type serveArgs struct {
 	accessLog bool
 	lim       archive.Limits
 	drain     time.Duration
+	tokenTTL  time.Duration
 }
 
 func runServe(ctx context.Context, env *Env, a serveArgs) error {
@@ -114,7 +123,7 @@ func runServe(ctx context.Context, env *Env, a serveArgs) error {
 		return usageErr(fmt.Errorf("registry serve: %w", err))
 	}
 	defer st.Close()
-	svc, err := registry.NewService(ctx, st, registry.Config{RequireReadToken: a.readTok, Limits: a.lim, Log: lg})
+	svc, err := registry.NewService(ctx, st, registry.Config{RequireReadToken: a.readTok, Limits: a.lim, TokenTTL: a.tokenTTL, Log: lg})
 	if err != nil {
 		return usageErr(fmt.Errorf("registry serve: %w", err))
 	}

@@ -89,6 +89,15 @@ type Token struct {
 	CreatedAt time.Time
 }
 
+// ID is how people name a token: the first 12 hex digits of its hash. It
+// identifies the token without revealing anything that would let one use it.
+func (t Token) ID() string {
+	if len(t.Hash) < 12 {
+		return t.Hash
+	}
+	return t.Hash[:12]
+}
+
 // Archive is an open module archive.
 type Archive interface {
 	io.ReadSeekCloser
@@ -120,6 +129,12 @@ type Store interface {
 	CreateToken(ctx context.Context, t Token) error
 	// Token looks a token up by the hash of its secret, or returns ErrNotFound.
 	Token(ctx context.Context, hash string) (Token, error)
+	// Tokens lists the stored tokens of namespace (of all namespaces when it is
+	// empty), oldest first.
+	Tokens(ctx context.Context, namespace string) ([]Token, error)
+	// DeleteToken removes the token with that hash, or returns ErrNotFound. A
+	// deleted token is refused from the next request on, on every replica.
+	DeleteToken(ctx context.Context, hash string) error
 	// SigningKey returns the server's secret key for download grants, creating it
 	// on first use. Every replica sharing the store gets the same key.
 	SigningKey(ctx context.Context) ([]byte, error)

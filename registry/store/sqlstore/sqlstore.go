@@ -353,6 +353,48 @@ func (s *Store) Token(ctx context.Context, hash string) (store.Token, error) {
 	return t, nil
 }
 
+// Tokens implements store.Store.
+func (s *Store) Tokens(ctx context.Context, namespace string) ([]store.Token, error) {
+	q := `SELECT hash, namespace, scope, created_at FROM tokens`
+	var args []any
+	if namespace != "" {
+		q += ` WHERE namespace = ?`
+		args = append(args, namespace)
+	}
+	rows, err := s.db.QueryContext(ctx, s.rebind(q+` ORDER BY created_at, hash`), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.Token
+	for rows.Next() {
+		var t store.Token
+		var scope string
+		var created int64
+		if err := rows.Scan(&t.Hash, &t.Namespace, &scope, &created); err != nil {
+			return nil, err
+		}
+		t.Scope = store.Scope(scope)
+		t.CreatedAt = time.Unix(0, created).UTC()
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// DeleteToken implements store.Store.
+func (s *Store) DeleteToken(ctx context.Context, hash string) error {
+	res, err := s.db.ExecContext(ctx, s.rebind(`DELETE FROM tokens WHERE hash = ?`), hash)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return fmt.Errorf("token: %w", store.ErrNotFound)
+	}
+	return nil
+}
+
 // SigningKey implements store.Store: the first caller's random key wins, and every
 // later caller (on any replica) reads that one.
 func (s *Store) SigningKey(ctx context.Context) ([]byte, error) {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"sync"
 	"testing"
@@ -240,6 +241,48 @@ func testTokens(t *testing.T, open Opener) {
 	}
 	if got != tok {
 		t.Fatalf("token = %+v, want %+v", got, tok)
+	}
+
+	// Listing, oldest first, by namespace or all; deleting.
+	read := store.Token{Hash: "cd34", Namespace: "acme", Scope: store.ScopeRead, CreatedAt: time.Unix(1700000100, 0).UTC()}
+	other := store.Token{Hash: "ef56", Namespace: "other", Scope: store.ScopePublish, CreatedAt: time.Unix(1700000050, 0).UTC()}
+	for _, x := range []store.Token{read, other} {
+		if err := s.CreateToken(ctx, x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list := func(ns string) []store.Token {
+		t.Helper()
+		ts, err := s.Tokens(ctx, ns)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ts
+	}
+	if got, want := list(""), []store.Token{tok, other, read}; !slices.Equal(got, want) {
+		t.Fatalf("all tokens = %+v, want %+v", got, want)
+	}
+	if got, want := list("acme"), []store.Token{tok, read}; !slices.Equal(got, want) {
+		t.Fatalf("acme tokens = %+v, want %+v", got, want)
+	}
+	if got := list("nobody"); len(got) != 0 {
+		t.Fatalf("tokens of an unknown namespace = %+v, want none", got)
+	}
+	if err := s.DeleteToken(ctx, "ab12"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Token(ctx, "ab12"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("deleted token lookup = %v, want ErrNotFound", err)
+	}
+	if err := s.DeleteToken(ctx, "ab12"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("deleting twice = %v, want ErrNotFound", err)
+	}
+	if got, want := list(""), []store.Token{other, read}; !slices.Equal(got, want) {
+		t.Fatalf("tokens after delete = %+v, want %+v", got, want)
+	}
+	// Another replica on the same storage sees the deletion.
+	if _, err := mustOpen(t, open).Token(ctx, "ab12"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("deleted token on another replica = %v, want ErrNotFound", err)
 	}
 }
 
