@@ -6,6 +6,8 @@ import (
 	"os"
 
 	"github.com/platdev/plat/internal/cli"
+	// Before the other packages' initialisers: see the package documentation.
+	_ "github.com/platdev/plat/internal/startheap"
 )
 
 func main() { os.Exit(cli.Main()) }

@@ -6,8 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
-	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -25,7 +23,6 @@ func addCatalogFlag(cmd *cobra.Command) *string {
 
 // loadCompiler builds a compiler over the shipped catalog, or over dir.
 func loadCompiler(dir string) (*compiler.Compiler, error) {
-	startingHeap()
 	var fsys fs.FS = catalog.FS
 	if dir != "" {
 		st, err := os.Stat(dir)
@@ -43,32 +40,6 @@ func loadCompiler(dir string) (*compiler.Compiler, error) {
 	}
 	return c, nil
 }
-
-// startingHeap lets a compile run without garbage collection until its heap
-// reaches about 32 MiB, and collect as usual from then on. Compiling a stack of
-// a few resources allocates 5-10 MiB, nearly all of it garbage by the end;
-// with Go's 4 MiB minimum heap the collector ran twice during plat validate
-// and, on two busy cores, cost a quarter of its time. The Go compiler does the
-// same (cmd/compile/internal/base.AdjustStartingHeap). A GOGC set by the user
-// is left alone.
-func startingHeap() {
-	if os.Getenv("GOGC") != "" {
-		return
-	}
-	// The first heap goal is 4 MiB * GOGC/100.
-	prev := debug.SetGCPercent(800)
-	if prev != 100 {
-		debug.SetGCPercent(prev) // already adjusted (plat run in-process again)
-		return
-	}
-	// The sentinel is found unreachable by the first collection, whose
-	// finalizer puts the usual setting back.
-	runtime.SetFinalizer(&gcSentinel{}, func(*gcSentinel) { debug.SetGCPercent(prev) })
-}
-
-// gcSentinel is large enough not to share a tiny-allocator block (whose
-// finalizers may never run).
-type gcSentinel struct{ _ [32]byte }
 
 // displayName is how a stack file is named in diagnostics and headers: relative
 // to the working directory when possible, never absolute, always with slashes.

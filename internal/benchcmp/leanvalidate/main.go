@@ -12,12 +12,13 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"runtime/debug"
 
 	"github.com/spf13/cobra"
 
 	"github.com/platdev/plat/catalog"
 	"github.com/platdev/plat/compiler"
+	// The same first heap goal as plat (cmd/plat imports it too).
+	_ "github.com/platdev/plat/internal/startheap"
 )
 
 func main() {
@@ -26,8 +27,6 @@ func main() {
 		Use:  "validate STACK...",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			// The same first heap goal as plat's compile commands (internal/cli).
-			debug.SetGCPercent(800)
 			var srcs []compiler.Source
 			for _, p := range args {
 				data, err := os.ReadFile(p)
