@@ -95,11 +95,16 @@ func (s *stackCompiler) renderTerraform(m stackMeta, tags map[string]string, rs 
 		"version": cty.StringVal(pv),
 	}))
 
+	// The stack's tags are written once, as local.tags, which the provider's
+	// default tags and every module refer to.
+	localTags := hcl.Traversal{hcl.TraverseRoot{Name: "local"}, hcl.TraverseAttr{Name: "tags"}}
 	main := hclwrite.NewEmptyFile()
+	main.Body().AppendNewBlock("locals", nil).Body().SetAttributeValue("tags", stringMap(tags))
+	main.Body().AppendNewline()
 	pb := main.Body().AppendNewBlock("provider", []string{"aws"}).Body()
 	pb.SetAttributeValue("region", cty.StringVal(m.region))
 	dt := pb.AppendNewBlock("default_tags", nil).Body()
-	dt.SetAttributeValue("tags", stringMap(tags))
+	dt.SetAttributeTraversal("tags", localTags)
 	for _, mod := range mods {
 		main.Body().AppendNewline()
 		b := main.Body().AppendNewBlock("module", []string{mod.name}).Body()
@@ -117,7 +122,7 @@ func (s *stackCompiler) renderTerraform(m stackMeta, tags map[string]string, rs 
 			}
 			b.SetAttributeValue(k, v)
 		}
-		b.SetAttributeValue("tags", stringMap(tags))
+		b.SetAttributeTraversal("tags", localTags)
 	}
 
 	outputs := hclwrite.NewEmptyFile()
@@ -168,6 +173,7 @@ func (s *stackCompiler) terraformJSON(m stackMeta, tags map[string]string, mods 
 		for k, v := range mod.inputs {
 			b[k] = v
 		}
+		b["tags"] = "${local.tags}"
 		modBlocks[mod.name] = b
 		for _, o := range mod.outputs {
 			outBlocks[outputName(mod.name, o)] = map[string]any{
@@ -177,10 +183,11 @@ func (s *stackCompiler) terraformJSON(m stackMeta, tags map[string]string, mods 
 		}
 	}
 	main := map[string]any{
-		"//": comment,
+		"//":     comment,
+		"locals": map[string]any{"tags": tags},
 		"provider": map[string]any{"aws": map[string]any{
 			"region":       m.region,
-			"default_tags": map[string]any{"tags": tags},
+			"default_tags": map[string]any{"tags": "${local.tags}"},
 		}},
 	}
 	if len(modBlocks) > 0 {
