@@ -1,6 +1,7 @@
 // Package startheap lets plat start and run a short command without garbage
-// collection until its heap reaches about 32 MiB, and collect as usual from
-// then on. Importing it is all it takes; cmd/plat imports it.
+// collection until its heap reaches about 32 MiB, keeps that goal while the
+// live heap is small, and collects as usual (GOGC=100) once it is not.
+// Importing it is all it takes; cmd/plat imports it.
 //
 // A plat process initialises every package it links (the Kubernetes
 // validation libraries, the AWS SDK, Prometheus, SQLite, CUE, ...): those
@@ -8,7 +9,8 @@
 // heap goal the collector ran twice before main, and again during a small
 // validate or render, which allocates 5-10 MiB that is nearly all garbage by
 // the end. The Go compiler raises its first heap goal the same way
-// (cmd/compile/internal/base.AdjustStartingHeap).
+// (cmd/compile/internal/base.AdjustStartingHeap), and keeps it while the live
+// heap is small.
 //
 // The Go specification initialises packages in the order of their import
 // paths among those whose imports are initialised, so this package, which
@@ -21,14 +23,20 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 )
 
 func init() { Apply() }
 
-// Apply raises the first heap goal to 32 MiB (GOGC 800 over Go's 4 MiB
-// minimum) until the first collection, whose finalizer puts the previous
-// setting back. It does nothing when GOGC is set or the setting was already
-// changed (by an earlier Apply, say).
+// goal is the heap size plat runs up to before collecting.
+const goal = 32 << 20
+
+// Apply keeps the heap goal at 32 MiB while the live heap is small, and
+// leaves it to GOGC=100 once the live heap is past half of that, as the Go
+// compiler does: GOGC 800 over Go's 4 MiB minimum until the first collection;
+// then, after each collection, the GOGC that puts the next goal at 32 MiB
+// again. It does nothing when GOGC is set or the setting was already changed
+// (by an earlier Apply, say).
 func Apply() {
 	if os.Getenv("GOGC") != "" {
 		return
@@ -38,9 +46,33 @@ func Apply() {
 		debug.SetGCPercent(prev)
 		return
 	}
-	// The sentinel is found unreachable by the first collection, whose
-	// finalizer puts the usual setting back.
-	runtime.SetFinalizer(&sentinel{}, func(*sentinel) { debug.SetGCPercent(prev) })
+	arm()
+}
+
+// arm sets a sentinel that the next collection finds unreachable; its
+// finalizer (run after that collection) picks the next GOGC.
+func arm() {
+	runtime.SetFinalizer(&sentinel{}, func(*sentinel) {
+		// The runtime's goal is live + (live + stacks + globals) * GOGC/100,
+		// and at least 4 MiB * GOGC/100: GOGC 800 makes that floor the goal.
+		sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/gc/scan/stack:bytes"}, {Name: "/gc/scan/globals:bytes"}}
+		metrics.Read(sample)
+		var v [3]uint64
+		for i, s := range sample {
+			if s.Value.Kind() != metrics.KindUint64 {
+				debug.SetGCPercent(100)
+				return
+			}
+			v[i] = s.Value.Uint64()
+		}
+		live, scan := v[0], v[0]+v[1]+v[2]
+		if live >= goal/2 || scan == 0 {
+			debug.SetGCPercent(100)
+			return
+		}
+		debug.SetGCPercent(int(min(max((goal-live)*100/scan, 100), 800)))
+		arm()
+	})
 }
 
 // sentinel is large enough not to share a tiny-allocator block (whose

@@ -3,6 +3,7 @@ package startheap
 import (
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"testing"
 	"time"
 )
@@ -13,26 +14,43 @@ func gcPercent() int {
 	return p
 }
 
-// waitRestored collects until a pending sentinel has put GOGC back to 100.
-func waitRestored(t *testing.T) {
+func heapGoal() uint64 {
+	s := []metrics.Sample{{Name: "/gc/heap/goal:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
+// collect runs a collection and waits for a pending sentinel's finalizer
+// (finalizers run on their own goroutine) to have changed GOGC from was.
+func collect(t *testing.T, was int) int {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); gcPercent() != 100; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("GOGC still %d after collections, want 100", gcPercent())
-		}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 		runtime.GC()
+		if p := gcPercent(); p != was {
+			return p
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GOGC still %d after collections", was)
+		}
 	}
 }
 
 func TestApply(t *testing.T) {
 	t.Setenv("GOGC", "")
-	// The package's own init may have applied it already: let its sentinel
-	// go, then start from Go's default.
-	debug.SetGCPercent(100)
+	// The package's own init may have applied it already: collect with a big
+	// live heap until that sentinel has put GOGC back to 100, then start from
+	// Go's default.
+	big := make([]byte, 40<<20)
+	for deadline := time.Now().Add(10 * time.Second); gcPercent() != 100; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("GOGC %d: init's sentinel did not let go", gcPercent())
+		}
+		runtime.GC()
+	}
+	runtime.KeepAlive(big)
+	big = nil
 	runtime.GC()
-	runtime.GC()
-	time.Sleep(50 * time.Millisecond) // finalizers run on their own goroutine
-	debug.SetGCPercent(100)
+
 	Apply()
 	if got := gcPercent(); got != 800 {
 		t.Fatalf("after Apply: GOGC %d, want 800", got)
@@ -41,8 +59,23 @@ func TestApply(t *testing.T) {
 	if got := gcPercent(); got != 800 {
 		t.Fatalf("after a second Apply: GOGC %d, want 800", got)
 	}
-	// The first collection puts the usual setting back.
-	waitRestored(t)
+
+	// With a small live heap, each collection keeps the next goal at 32 MiB.
+	for range 3 {
+		runtime.GC()
+		time.Sleep(20 * time.Millisecond) // the finalizer runs on its own goroutine
+		if g := heapGoal(); g < 28<<20 || g > 36<<20 {
+			t.Fatalf("small live heap: heap goal %d MiB (GOGC %d), want about 32", g>>20, gcPercent())
+		}
+	}
+	p := gcPercent()
+
+	// Once the live heap is past half the goal, GOGC is 100 for good.
+	big = make([]byte, 24<<20)
+	if p := collect(t, p); p != 100 {
+		t.Fatalf("24 MiB live: GOGC %d, want 100", p)
+	}
+	runtime.KeepAlive(big)
 }
 
 func TestApplyLeavesUserGOGC(t *testing.T) {
