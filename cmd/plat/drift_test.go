@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -16,7 +15,7 @@ import (
 // tofu), TF_CLI_CONFIG_FILE points at the provider mirror, and
 func TestScriptDrift(t *testing.T) {
 	tofu := testtools.Bin(t, "tofu")
-	mirror := testtools.ProviderMirror(t)
+	rc := testtools.MirrorConfig(t)
 	p := scriptParams(filepath.Join("testdata", "script", "drift"))
 	p.Setup = func(e *testscript.Env) error {
 		bin := filepath.Join(e.WorkDir, ".bin")
@@ -24,11 +23,6 @@ func TestScriptDrift(t *testing.T) {
 			return err
 		}
 		if err := os.Symlink(tofu, filepath.Join(bin, "tofu")); err != nil {
-			return err
-		}
-		rc := filepath.Join(e.WorkDir, ".tofurc")
-		cfg := fmt.Sprintf("provider_installation {\n  filesystem_mirror {\n    path    = %q\n    include = [\"*/*/*\"]\n  }\n  direct { exclude = [\"*/*/*\"] }\n}\n", mirror)
-		if err := os.WriteFile(rc, []byte(cfg), 0o644); err != nil {
 			return err
 		}
 		// $PLATBIN holds plat: scripts use it to run plat with no tofu on PATH.

@@ -33,12 +33,7 @@ func TestDriftWatchBinary(t *testing.T) {
 	}
 	tofu := testtools.Bin(t, "tofu")
 	root := t.TempDir()
-	rc := filepath.Join(root, "tofu.rc")
-	cfg := fmt.Sprintf("provider_installation {\n  filesystem_mirror {\n    path    = %q\n    include = [\"*/*/*\"]\n  }\n  direct { exclude = [\"*/*/*\"] }\n}\n", testtools.ProviderMirror(t))
-	if err := os.WriteFile(rc, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	env := append(os.Environ(), "TF_CLI_CONFIG_FILE="+rc, "CHECKPOINT_DISABLE=1")
+	env := append(os.Environ(), "TF_CLI_CONFIG_FILE="+testtools.MirrorConfig(t), "CHECKPOINT_DISABLE=1")
 	for _, s := range []string{"a", "b"} {
 		dir := filepath.Join(root, "stacks", s)
 		if err := os.MkdirAll(dir, 0o755); err != nil {

@@ -96,25 +96,13 @@ func (r *receiver) counts() (attempts int, bodies []message) {
 
 func tofuEnv(t *testing.T) (bin string, env map[string]string) {
 	bin = testtools.Bin(t, "tofu")
-	rc := filepath.Join(t.TempDir(), "tofu.rc")
-	cfg := `provider_installation {
-  filesystem_mirror {
-    path    = "` + testtools.ProviderMirror(t) + `"
-    include = ["*/*/*"]
-  }
-  direct { exclude = ["*/*/*"] }
-}
-`
-	if err := os.WriteFile(rc, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	env = map[string]string{}
 	for _, kv := range os.Environ() {
 		k, v, _ := strings.Cut(kv, "=")
 		env[k] = v
 	}
 	delete(env, "TF_PLUGIN_CACHE_DIR")
-	env["TF_CLI_CONFIG_FILE"] = rc
+	env["TF_CLI_CONFIG_FILE"] = testtools.MirrorConfig(t)
 	return bin, env
 }
 

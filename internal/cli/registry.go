@@ -166,8 +166,8 @@ func newTokenCreateCmd(env *Env) *cobra.Command {
 		Short: "Mint a token for a namespace and print it (only its hash is stored)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if sc.DataDir == "" && sc.DB == "" {
-				return usageErr(errors.New("registry token create: give --data DIR or --db URL (postgres://)"))
+			if err := needMetadataStore("registry token create", sc); err != nil {
+				return err
 			}
 			if namespace == "" {
 				return usageErr(errors.New("registry token create: --namespace is required"))

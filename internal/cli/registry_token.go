@@ -20,8 +20,8 @@ import (
 // openTokenStore opens the metadata of an existing registry for token
 // management; unlike token create, it never starts an empty one.
 func openTokenStore(cmd *cobra.Command, name string, sc registry.StoreConfig) (store.Store, error) {
-	if sc.DataDir == "" && sc.DB == "" {
-		return nil, usageErr(fmt.Errorf("%s: give --data DIR or --db URL (postgres://)", name))
+	if err := needMetadataStore(name, sc); err != nil {
+		return nil, err
 	}
 	if sc.DB == "" {
 		if _, err := os.Stat(filepath.Join(sc.DataDir, "registry.db")); err != nil {
@@ -33,6 +33,14 @@ func openTokenStore(cmd *cobra.Command, name string, sc registry.StoreConfig) (s
 		return nil, usageErr(fmt.Errorf("%s: %w", name, err))
 	}
 	return st, nil
+}
+
+// needMetadataStore refuses (exit 2) a token command given neither --data nor --db.
+func needMetadataStore(name string, sc registry.StoreConfig) error {
+	if sc.DataDir == "" && sc.DB == "" {
+		return usageErr(fmt.Errorf("%s: give --data DIR or --db URL (postgres://)", name))
+	}
+	return nil
 }
 
 // newTokenListCmd builds `plat registry token list`.
@@ -125,35 +133,38 @@ Exit status: 0 all revoked, 1 some token not found (the others are revoked),
 			}
 			failed := 0
 			for _, a := range args {
-				var match []store.Token
-				for _, t := range toks {
-					if strings.HasPrefix(a, "plat_") && t.Hash == auth.Hash(a) || !strings.HasPrefix(a, "plat_") && strings.HasPrefix(t.Hash, a) {
-						match = append(match, t)
-					}
-				}
+				// A token (plat_...) matches by its hash, an ID by prefix.
+				match := func(t store.Token) bool { return strings.HasPrefix(t.Hash, a) }
 				name := "with ID " + a
 				if strings.HasPrefix(a, "plat_") {
+					h := auth.Hash(a)
+					match = func(t store.Token) bool { return t.Hash == h }
 					name = "matches the given plat_ token"
 				}
-				switch {
-				case len(match) == 0:
+				var found []store.Token
+				for _, t := range toks {
+					if match(t) {
+						found = append(found, t)
+					}
+				}
+				if len(found) > 1 {
+					fmt.Fprintf(env.Stderr, "plat: registry token revoke: %s names %d tokens; give more of the hash\n", a, len(found))
+					failed++
+					continue
+				}
+				err := store.ErrNotFound
+				if len(found) == 1 {
+					err = st.DeleteToken(ctx, found[0].Hash) // ErrNotFound if revoked meanwhile
+				}
+				if errors.Is(err, store.ErrNotFound) {
 					fmt.Fprintf(env.Stderr, "plat: registry token revoke: no token %s\n", name)
 					failed++
 					continue
-				case len(match) > 1:
-					fmt.Fprintf(env.Stderr, "plat: registry token revoke: %s names %d tokens; give more of the hash\n", a, len(match))
-					failed++
-					continue
 				}
-				t := match[0]
-				if err := st.DeleteToken(ctx, t.Hash); err != nil {
-					if errors.Is(err, store.ErrNotFound) { // revoked meanwhile
-						fmt.Fprintf(env.Stderr, "plat: registry token revoke: no token %s\n", name)
-						failed++
-						continue
-					}
+				if err != nil {
 					return exit(ExitFail, fmt.Errorf("registry token revoke: %w", err))
 				}
+				t := found[0]
 				fmt.Fprintf(env.Stdout, "revoked %s (namespace %s, scope %s)\n", t.ID(), t.Namespace, t.Scope)
 			}
 			if failed > 0 {

@@ -7,6 +7,7 @@ package testtools
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -136,4 +137,17 @@ func ProviderMirror(t testing.TB) string {
 		t.Fatalf("testtools: local provider missing after build: %v", err)
 	}
 	return m
+}
+
+// MirrorConfig writes a tofu CLI configuration (for TF_CLI_CONFIG_FILE) that
+// installs providers only from ProviderMirror, never from the network, and
+// returns its path.
+func MirrorConfig(t testing.TB) string {
+	t.Helper()
+	rc := filepath.Join(t.TempDir(), "tofu.rc")
+	cfg := fmt.Sprintf("provider_installation {\n  filesystem_mirror {\n    path    = %q\n    include = [\"*/*/*\"]\n  }\n  direct { exclude = [\"*/*/*\"] }\n}\n", ProviderMirror(t))
+	if err := os.WriteFile(rc, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return rc
 }

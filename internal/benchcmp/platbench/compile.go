@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -39,8 +38,8 @@ func (b *bench) validate(ctx context.Context) error {
 	// start. leanvalidate is the same validate in a binary holding only the
 	// compiler (a measuring instrument, not shipped).
 	lean := filepath.Join(b.work, "leanvalidate")
-	if out, err := exec.CommandContext(ctx, "go", "build", "-o", lean, "./internal/benchcmp/leanvalidate").CombinedOutput(); err != nil {
-		return fmt.Errorf("build leanvalidate: %v\n%s", err, out)
+	if err := goBuild(ctx, lean, "./internal/benchcmp/leanvalidate"); err != nil {
+		return err
 	}
 	stats, err = b.compare(ctx, "Where the validate time goes: process start-up", 3, 21,
 		benchcmp.Command{Name: "plat --help", Args: []string{b.plat, "--help"}},

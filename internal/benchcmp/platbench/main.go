@@ -78,8 +78,8 @@ func run(ctx context.Context, args []string) error {
 	}
 	b := &bench{smoke: *smoke, root: root, work: work, tools: tools}
 	b.plat = filepath.Join(work, "plat")
-	if out, err := exec.CommandContext(ctx, "go", "build", "-o", b.plat, "./cmd/plat").CombinedOutput(); err != nil {
-		return fmt.Errorf("build plat: %v\n%s", err, out)
+	if err := goBuild(ctx, b.plat, "./cmd/plat"); err != nil {
+		return err
 	}
 
 	var md bytes.Buffer
@@ -174,6 +174,14 @@ func (b *bench) compare(ctx context.Context, title string, warmup, n int, cmds .
 	}
 	benchcmp.Markdown(b.out, title, stats)
 	return stats, nil
+}
+
+// goBuild builds the main package pkg of this repository into out.
+func goBuild(ctx context.Context, out, pkg string) error {
+	if b, err := exec.CommandContext(ctx, "go", "build", "-o", out, pkg).CombinedOutput(); err != nil {
+		return fmt.Errorf("build %s: %v\n%s", pkg, err, b)
+	}
+	return nil
 }
 
 func ratio(a, c benchcmp.Stats) float64 { return float64(a.Median()) / float64(c.Median()) }

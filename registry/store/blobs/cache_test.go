@@ -34,17 +34,24 @@ func readAll(t *testing.T, b blobs.Blobs, key string) []byte {
 	return data
 }
 
-func TestCache(t *testing.T) {
-	ctx := context.Background()
+// newCache returns a Cache of budget bytes in front of files in a new directory.
+func newCache(t *testing.T, budget int64) (*blobs.Files, *blobs.Cache) {
+	t.Helper()
 	files, err := blobs.NewFiles(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	const budget = 8 << 10
 	c, err := blobs.NewCache(files, budget)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return files, c
+}
+
+func TestCache(t *testing.T) {
+	ctx := context.Background()
+	const budget = 8 << 10
+	files, c := newCache(t, budget)
 	small := bytes.Repeat([]byte("s"), 500)
 	large := bytes.Repeat([]byte("L"), budget/8+1) // over the per-archive limit
 	if err := c.Put(ctx, "m/small.tar.gz", small); err != nil {
@@ -93,15 +100,8 @@ func TestCache(t *testing.T) {
 
 func TestCacheBudget(t *testing.T) {
 	ctx := context.Background()
-	files, err := blobs.NewFiles(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
 	const budget = 16 << 10
-	c, err := blobs.NewCache(files, budget)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, c := newCache(t, budget)
 	keys := make([]string, 64)
 	for i := range keys {
 		keys[i] = "m/" + string(rune('a'+i%26)) + string(rune('a'+i/26)) + ".tar.gz"

@@ -338,15 +338,20 @@ func (s *Store) CreateToken(ctx context.Context, t store.Token) error {
 
 // Token implements store.Store.
 func (s *Store) Token(ctx context.Context, hash string) (store.Token, error) {
-	var t store.Token
-	var scope string
-	var created int64
-	err := s.token.QueryRowContext(ctx, hash).Scan(&t.Hash, &t.Namespace, &scope, &created)
+	t, err := scanToken(s.token.QueryRowContext(ctx, hash))
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, fmt.Errorf("token: %w", store.ErrNotFound)
 	}
-	if err != nil {
-		return t, err
+	return t, err
+}
+
+// scanToken reads a row of hash, namespace, scope, created_at.
+func scanToken(row interface{ Scan(...any) error }) (store.Token, error) {
+	var t store.Token
+	var scope string
+	var created int64
+	if err := row.Scan(&t.Hash, &t.Namespace, &scope, &created); err != nil {
+		return store.Token{}, err
 	}
 	t.Scope = store.Scope(scope)
 	t.CreatedAt = time.Unix(0, created).UTC()
@@ -368,14 +373,10 @@ func (s *Store) Tokens(ctx context.Context, namespace string) ([]store.Token, er
 	defer rows.Close()
 	var out []store.Token
 	for rows.Next() {
-		var t store.Token
-		var scope string
-		var created int64
-		if err := rows.Scan(&t.Hash, &t.Namespace, &scope, &created); err != nil {
+		t, err := scanToken(rows)
+		if err != nil {
 			return nil, err
 		}
-		t.Scope = store.Scope(scope)
-		t.CreatedAt = time.Unix(0, created).UTC()
 		out = append(out, t)
 	}
 	return out, rows.Err()
