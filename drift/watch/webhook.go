@@ -1,14 +1,8 @@
 package watch
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"strings"
-	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -149,78 +143,4 @@ func slackEscape(s string, block bool, maxRunes int) string {
 		}
 	}
 	return b.String()
-}
-
-func (s *service) deliverLoop(ctx context.Context) {
-	for msg := range s.queue {
-		for _, w := range s.cfg.Webhooks {
-			if err := s.deliver(ctx, w.URL, msg); err != nil {
-				s.m.webhookFailures.Inc()
-				// The URL is a secret in Slack's scheme; log its host only.
-				s.log.Error("webhook delivery failed", "stack", msg.stack, "host", hostOf(w.URL), "err", err)
-				continue
-			}
-			s.m.webhookSent.Inc()
-		}
-	}
-}
-
-// deliver posts msg, retrying network errors, 429 and 5xx with exponential
-// backoff. Other 4xx are final: resending the same payload cannot help.
-func (s *service) deliver(ctx context.Context, url string, msg message) error {
-	body, err := json.Marshal(msg)
-	if err != nil {
-		return err
-	}
-	delay := s.opts.RetryBase
-	var last error
-	for attempt := 1; ; attempt++ {
-		retry, err := s.post(ctx, url, body)
-		if err == nil {
-			return nil
-		}
-		last = err
-		if !retry || attempt >= s.opts.MaxAttempts {
-			return fmt.Errorf("after %d attempt(s): %w", attempt, last)
-		}
-		s.m.webhookRetries.Inc()
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("shutting down: %w", last)
-		case <-t.C:
-		}
-		delay *= 2
-	}
-}
-
-func (s *service) post(ctx context.Context, url string, body []byte) (retry bool, err error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		return false, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := s.client.Do(req)
-	if err != nil {
-		return true, fmt.Errorf("post to %s failed", hostOf(url)) // err text repeats the URL
-	}
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	resp.Body.Close()
-	switch {
-	case resp.StatusCode >= 200 && resp.StatusCode < 300:
-		return false, nil
-	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
-		return true, fmt.Errorf("status %s", resp.Status)
-	default:
-		return false, fmt.Errorf("status %s", resp.Status)
-	}
-}
-
-func hostOf(u string) string {
-	if _, rest, ok := strings.Cut(u, "://"); ok {
-		h, _, _ := strings.Cut(rest, "/")
-		return h
-	}
-	return "?"
 }
