@@ -19,7 +19,7 @@ import (
 // before_sensitive or after_sensitive (tofu marks schema-sensitive attributes
 // there as well as values derived from sensitive inputs) is replaced with
 // drift.Masked, at the sensitive value's own path; copies of sensitive values
-// in unmarked attributes and map keys are masked too (see secrets.scrub and
+// in unmarked attributes and map keys are masked too (see drift.Secrets and
 // docs/drift.md).
 func FromPlan(p *tfjson.Plan) []drift.ResourceDrift {
 	if p == nil {
@@ -51,7 +51,7 @@ func FromPlan(p *tfjson.Plan) []drift.ResourceDrift {
 }
 
 type differ struct {
-	secrets *secrets
+	secrets *drift.Secrets
 	changes []drift.AttributeChange
 }
 
@@ -86,7 +86,7 @@ func (d *differ) diff(path string, before, after, bs, as any) {
 		}
 		slices.Sort(keys)
 		for _, k := range keys {
-			d.diff(joinKey(path, d.secrets.key(k)), bm[k], am[k], child(bs, k), child(as, k))
+			d.diff(joinKey(path, d.secrets.Key(k)), bm[k], am[k], child(bs, k), child(as, k))
 		}
 		return
 	case (bIsList || before == nil) && (aIsList || after == nil) && (bIsList || aIsList):
@@ -113,7 +113,7 @@ func (d *differ) diff(path string, before, after, bs, as any) {
 		d.add(drift.AttributeChange{Path: path, Declared: drift.Masked, Live: drift.Masked, Sensitive: true})
 		return
 	}
-	d.add(drift.AttributeChange{Path: path, Declared: d.secrets.scrub(before), Live: d.secrets.scrub(after)})
+	d.add(drift.AttributeChange{Path: path, Declared: d.secrets.Scrub(before), Live: d.secrets.Scrub(after)})
 }
 
 func (d *differ) add(c drift.AttributeChange) { d.changes = append(d.changes, c) }

@@ -64,8 +64,8 @@ func TestFromPlan(t *testing.T) {
 	}
 	// "note" is unchanged, so it only shows when it differs; check the scrubber
 	// directly on a differing value as well.
-	d := differ{secrets: &secrets{whole: map[string]bool{"pw-after-22": true}}}
-	d.secrets.build()
+	d := differ{secrets: new(drift.Secrets)}
+	d.secrets.Add("pw-after-22")
 	d.diff("", map[string]any{"n": "x pw-after-22"}, map[string]any{"n": "y"}, nil, nil)
 	if d.changes[0].Declared != "x (sensitive)" {
 		t.Errorf("scrub: %v", d.changes)
