@@ -9,10 +9,10 @@ import (
 	"strings"
 )
 
-// MinSecretLen is the shortest secret masked inside longer text. Shorter
+// minSecretLen is the shortest secret masked inside longer text. Shorter
 // sensitive values (a "1", an "on") are masked only where a whole unmarked value
 // equals them: as substrings they would hide unrelated text everywhere.
-const MinSecretLen = 4
+const minSecretLen = 4
 
 // minBase64Core is the shortest run of base64 characters, encoding only secret
 // bytes, that is masked inside longer base64 text (see secretForms).
@@ -26,7 +26,7 @@ type Secrets struct {
 	// or map key equal to one is masked whole.
 	whole map[string]bool
 	// sub replaces, inside longer strings and keys, secrets of at least
-	// MinSecretLen characters and their JSON-escaped and base64 forms; rebuilt
+	// minSecretLen characters and their JSON-escaped and base64 forms; rebuilt
 	// when secrets were added since.
 	sub   *strings.Replacer
 	stale bool
@@ -75,7 +75,7 @@ func (s *Secrets) build() {
 	s.stale = false
 	forms := map[string]bool{}
 	for w := range s.whole {
-		if len(w) >= MinSecretLen {
+		if len(w) >= minSecretLen {
 			for _, f := range secretForms(w) {
 				forms[f] = true
 			}
