@@ -92,16 +92,16 @@ func (c *courier) enqueue(msg message) {
 		c.mu.Unlock()
 		return
 	}
-	var dropped *message
-	if len(c.queue) >= c.cap {
-		dropped = &c.queue[0]
+	dropped, full := "", len(c.queue) >= c.cap
+	if full {
+		dropped = c.queue[0].stack
 		c.queue = c.queue[1:]
 	}
 	c.queue = append(c.queue, msg)
 	c.mu.Unlock()
-	if dropped != nil {
+	if full {
 		c.s.m.webhookDropped.Inc()
-		c.s.log.Error("webhook queue full; oldest message dropped", "host", hostOf(c.url), "stack", dropped.stack)
+		c.s.log.Error("webhook queue full; oldest message dropped", "host", hostOf(c.url), "stack", dropped)
 	}
 	select {
 	case c.wake <- struct{}{}:
