@@ -187,19 +187,25 @@ func (c *Checker) check(ctx context.Context, dir string) ([]drift.ResourceDrift,
 		}
 		groups[k] = append(groups[k], d)
 	}
-	var out []drift.ResourceDrift
+	lives := make(map[listKey]map[string]*unstructured.Unstructured, len(keys))
 	for _, k := range keys {
 		live, err := c.list(ctx, k)
 		if err != nil {
 			return nil, err
 		}
+		lives[k] = live
+	}
+	sec := stackSecrets(objs, lives)
+	var out []drift.ResourceDrift
+	for _, k := range keys {
+		live := lives[k]
 		for _, d := range groups[k] {
 			l, ok := live[d.obj.GetName()]
 			if !ok || l.GetDeletionTimestamp() != nil {
 				out = append(out, drift.ResourceDrift{Address: d.address, Type: d.obj.GetKind(), Action: drift.ActionDeleted})
 				continue
 			}
-			changes := compareObject(d.obj, l)
+			changes := compareObject(d.obj, l, sec)
 			if len(changes) == 0 {
 				continue
 			}
@@ -328,10 +334,48 @@ func conditions(live *unstructured.Unstructured) []drift.Condition {
 	return out
 }
 
-// compareObject returns every declared leaf whose live value differs.
-func compareObject(decl, live *unstructured.Unstructured) []drift.AttributeChange {
+// isSecret says whether u is a core v1 Secret, whose values are all masked.
+func isSecret(u *unstructured.Unstructured) bool {
+	return u.GetAPIVersion() == "v1" && u.GetKind() == "Secret"
+}
+
+// stackSecrets gathers the values of the stack's declared Secrets (stringData
+// as written, data decoded) and of their live objects, so copies of them in
+// other objects are masked too.
+func stackSecrets(objs []declared, lives map[listKey]map[string]*unstructured.Unstructured) *drift.Secrets {
+	sec := new(drift.Secrets)
+	add := func(u *unstructured.Unstructured) {
+		for _, field := range []string{"data", "stringData"} {
+			m, _ := u.Object[field].(map[string]any)
+			for _, v := range m {
+				str, ok := v.(string)
+				if !ok {
+					continue
+				}
+				sec.Add(str)
+				if b, err := base64.StdEncoding.DecodeString(str); err == nil && field == "data" {
+					sec.Add(string(b))
+				}
+			}
+		}
+	}
+	for _, d := range objs {
+		if !isSecret(d.obj) {
+			continue
+		}
+		add(d.obj)
+		if l := lives[listKey{d.gvr, d.namespace}][d.obj.GetName()]; l != nil {
+			add(l)
+		}
+	}
+	return sec
+}
+
+// compareObject returns every declared leaf whose live value differs; copies of
+// sec's values are masked in the others' values and map keys.
+func compareObject(decl, live *unstructured.Unstructured, sec *drift.Secrets) []drift.AttributeChange {
 	var out []drift.AttributeChange
-	secret := decl.GetAPIVersion() == "v1" && decl.GetKind() == "Secret"
+	secret := isSecret(decl)
 	keys := sortedKeys(decl.Object)
 	for _, k := range keys {
 		dv := decl.Object[k]
@@ -345,7 +389,7 @@ func compareObject(decl, live *unstructured.Unstructured) []drift.AttributeChang
 			// identify the object, the rest is server-set.
 			for _, mk := range []string{"labels", "annotations"} {
 				if v, ok := dm[mk]; ok {
-					out = compare(out, "metadata."+mk, v, lm[mk], lm != nil && hasKey(lm, mk))
+					out = compare(out, "metadata."+mk, v, lm[mk], lm != nil && hasKey(lm, mk), sec)
 				}
 			}
 		case "data", "stringData":
@@ -353,9 +397,9 @@ func compareObject(decl, live *unstructured.Unstructured) []drift.AttributeChang
 				out = compareSecret(out, k, dv, live.Object["data"])
 				continue
 			}
-			out = compare(out, k, dv, live.Object[k], hasKey(live.Object, k))
+			out = compare(out, k, dv, live.Object[k], hasKey(live.Object, k), sec)
 		default:
-			out = compare(out, k, dv, live.Object[k], hasKey(live.Object, k))
+			out = compare(out, k, dv, live.Object[k], hasKey(live.Object, k), sec)
 		}
 	}
 	return out
@@ -369,8 +413,9 @@ func hasKey(m map[string]any, k string) bool {
 // compare appends the differences between a declared value and the live one at
 // path. Maps are compared key by key (live keys the declaration lacks are
 // ignored), lists element by element when both have the same length, scalars by
-// value with numbers compared numerically.
-func compare(out []drift.AttributeChange, path string, decl, live any, present bool) []drift.AttributeChange {
+// value with numbers compared numerically. Copies of sec's values are masked
+// in reported values and in map keys on paths.
+func compare(out []drift.AttributeChange, path string, decl, live any, present bool, sec *drift.Secrets) []drift.AttributeChange {
 	switch d := decl.(type) {
 	case map[string]any:
 		l, ok := live.(map[string]any)
@@ -378,25 +423,25 @@ func compare(out []drift.AttributeChange, path string, decl, live any, present b
 			if len(d) == 0 && !present {
 				return out // an empty declared map is the same as none
 			}
-			return append(out, drift.AttributeChange{Path: path, Declared: decl, Live: liveValue(live, present)})
+			return append(out, change(path, decl, live, present, sec))
 		}
 		for _, k := range sortedKeys(d) {
 			lv, ok := l[k]
-			out = compare(out, join(path, k), d[k], lv, ok)
+			out = compare(out, join(path, sec.Key(k)), d[k], lv, ok, sec)
 		}
 		return out
 	case []any:
 		l, ok := live.([]any)
 		if ok && len(l) == len(d) {
 			for i := range d {
-				out = compare(out, path+"["+strconv.Itoa(i)+"]", d[i], l[i], true)
+				out = compare(out, path+"["+strconv.Itoa(i)+"]", d[i], l[i], true, sec)
 			}
 			return out
 		}
 		if len(d) == 0 && (!present || (ok && len(l) == 0)) {
 			return out
 		}
-		return append(out, drift.AttributeChange{Path: path, Declared: decl, Live: liveValue(live, present)})
+		return append(out, change(path, decl, live, present, sec))
 	case nil:
 		// An explicit null declares nothing the server keeps.
 		return out
@@ -404,8 +449,12 @@ func compare(out []drift.AttributeChange, path string, decl, live any, present b
 		if present && equalScalar(decl, live) {
 			return out
 		}
-		return append(out, drift.AttributeChange{Path: path, Declared: decl, Live: liveValue(live, present)})
+		return append(out, change(path, decl, live, present, sec))
 	}
+}
+
+func change(path string, decl, live any, present bool, sec *drift.Secrets) drift.AttributeChange {
+	return drift.AttributeChange{Path: path, Declared: sec.Scrub(decl), Live: sec.Scrub(liveValue(live, present))}
 }
 
 func liveValue(v any, present bool) any {

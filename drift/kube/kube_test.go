@@ -382,7 +382,7 @@ func TestCompare(t *testing.T) {
 	}
 	for _, c := range cases {
 		var got []string
-		for _, ch := range compare(nil, "x", c.decl, c.live, c.present) {
+		for _, ch := range compare(nil, "x", c.decl, c.live, c.present, nil) {
 			got = append(got, ch.Path)
 		}
 		if !slices.Equal(got, c.want) {

@@ -6,7 +6,6 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
-	"strings"
 
 	tfjson "github.com/hashicorp/terraform-json"
 
@@ -19,13 +18,14 @@ import (
 // change per differing leaf attribute. Every value marked sensitive in
 // before_sensitive or after_sensitive (tofu marks schema-sensitive attributes
 // there as well as values derived from sensitive inputs) is replaced with
-// drift.Masked, and any sensitive string that also shows up inside an unmarked
-// value is masked there too.
+// drift.Masked, at the sensitive value's own path; copies of sensitive values
+// in unmarked attributes and map keys are masked too (see drift.Secrets and
+// docs/drift.md).
 func FromPlan(p *tfjson.Plan) []drift.ResourceDrift {
 	if p == nil {
 		return nil
 	}
-	secrets := collectSecrets(p.ResourceDrift)
+	secrets := collectSecrets(p)
 	var out []drift.ResourceDrift
 	for _, rc := range p.ResourceDrift {
 		if rc == nil || rc.Change == nil || rc.Mode == tfjson.DataResourceMode {
@@ -51,7 +51,7 @@ func FromPlan(p *tfjson.Plan) []drift.ResourceDrift {
 }
 
 type differ struct {
-	secrets []string
+	secrets *drift.Secrets
 	changes []drift.AttributeChange
 }
 
@@ -60,10 +60,11 @@ func (d *differ) diff(path string, before, after, bs, as any) {
 	am, aIsMap := after.(map[string]any)
 	bl, bIsList := before.([]any)
 	al, aIsList := after.([]any)
-	if (isTrue(bs) || isTrue(as)) && !(bIsMap && aIsMap) && !(bIsList && aIsList) {
-		// A sensitive leaf, or a sensitive value whose shape changed: mask it
-		// whole. Sensitive maps and lists on both sides are walked so paths still
-		// say where the change is; child() keeps the mark on every leaf.
+	if (isTrue(bs) || isTrue(as)) && !(path == "" && bIsMap && aIsMap) {
+		// A sensitive value is masked whole, at its own path: the keys of a
+		// sensitive map are part of the secret and never become paths. (A
+		// resource marked sensitive whole is still split into its top-level
+		// attributes, whose names come from the provider's schema.)
 		if !equal(before, after) {
 			d.add(drift.AttributeChange{Path: path, Declared: drift.Masked, Live: drift.Masked, Sensitive: true})
 		}
@@ -85,7 +86,7 @@ func (d *differ) diff(path string, before, after, bs, as any) {
 		}
 		slices.Sort(keys)
 		for _, k := range keys {
-			d.diff(joinKey(path, k), bm[k], am[k], child(bs, k), child(as, k))
+			d.diff(joinKey(path, d.secrets.Key(k)), bm[k], am[k], child(bs, k), child(as, k))
 		}
 		return
 	case (bIsList || before == nil) && (aIsList || after == nil) && (bIsList || aIsList):
@@ -112,88 +113,10 @@ func (d *differ) diff(path string, before, after, bs, as any) {
 		d.add(drift.AttributeChange{Path: path, Declared: drift.Masked, Live: drift.Masked, Sensitive: true})
 		return
 	}
-	d.add(drift.AttributeChange{Path: path, Declared: d.scrub(before), Live: d.scrub(after)})
+	d.add(drift.AttributeChange{Path: path, Declared: d.secrets.Scrub(before), Live: d.secrets.Scrub(after)})
 }
 
 func (d *differ) add(c drift.AttributeChange) { d.changes = append(d.changes, c) }
-
-// scrub masks known secret strings that appear inside a value not itself marked
-// sensitive (for example a secret interpolated into a plain attribute).
-func (d *differ) scrub(v any) any {
-	if len(d.secrets) == 0 {
-		return v
-	}
-	switch v := v.(type) {
-	case string:
-		for _, s := range d.secrets {
-			v = strings.ReplaceAll(v, s, drift.Masked)
-		}
-		return v
-	case map[string]any:
-		m := make(map[string]any, len(v))
-		for k, e := range v {
-			m[k] = d.scrub(e)
-		}
-		return m
-	case []any:
-		l := make([]any, len(v))
-		for i, e := range v {
-			l[i] = d.scrub(e)
-		}
-		return l
-	}
-	return v
-}
-
-// minSecretLen keeps very short sensitive values (a "1", a "true") from masking
-// unrelated text; such values are still masked where they are marked.
-const minSecretLen = 4
-
-// collectSecrets returns every string found under a sensitive mark in any drift
-// entry, longest first.
-func collectSecrets(rcs []*tfjson.ResourceChange) []string {
-	set := map[string]bool{}
-	var walk func(v, s any, marked bool)
-	walk = func(v, s any, marked bool) {
-		marked = marked || isTrue(s)
-		switch v := v.(type) {
-		case string:
-			if marked && len(v) >= minSecretLen {
-				set[v] = true
-			}
-		case json.Number:
-			if marked && len(v) >= minSecretLen {
-				set[string(v)] = true
-			}
-		case map[string]any:
-			for k, e := range v {
-				walk(e, child(s, k), marked)
-			}
-		case []any:
-			for i, e := range v {
-				walk(e, index(s, i), marked)
-			}
-		}
-	}
-	for _, rc := range rcs {
-		if rc == nil || rc.Change == nil {
-			continue
-		}
-		walk(rc.Change.Before, rc.Change.BeforeSensitive, false)
-		walk(rc.Change.After, rc.Change.AfterSensitive, false)
-	}
-	out := make([]string, 0, len(set))
-	for s := range set {
-		out = append(out, s)
-	}
-	slices.SortFunc(out, func(a, b string) int {
-		if len(a) != len(b) {
-			return len(b) - len(a)
-		}
-		return strings.Compare(a, b)
-	})
-	return out
-}
 
 func isTrue(s any) bool { b, ok := s.(bool); return ok && b }
 

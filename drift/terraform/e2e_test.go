@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -470,5 +471,91 @@ func TestBadStacks(t *testing.T) {
 	}
 	if out := allFormats(t, r); strings.Contains(out, "broken-hcl-secret") {
 		t.Errorf("HCL source leaked into the report:\n%s", out)
+	}
+}
+
+const maskStack = `
+terraform {
+  required_providers {
+    platjson = { source = "plat/platjson" }
+  }
+}
+variable "creds" {
+  type      = map(string)
+  sensitive = true
+  default   = { "admin-alice" = "pw\"alice<77" }
+}
+variable "pin" {
+  type      = number
+  sensitive = true
+  default   = 4242
+}
+variable "code" {
+  type      = string
+  sensitive = true
+  default   = "k9"
+}
+resource "platjson_document" "creds" {
+  path    = "${path.module}/creds.json"
+  content = var.creds
+}
+resource "platjson_document" "pinned" {
+  path  = "${path.module}/pinned.json"
+  rules = [{ name = "pin", port = var.pin }]
+}
+resource "platjson_document" "plain" {
+  path    = "${path.module}/plain.json"
+  content = { team = "payments", code = var.code }
+  rules   = [{ name = "http", port = 80 }]
+}
+`
+
+// TestMaskingEndToEnd copies secrets, behind tofu's back, into places tofu
+// does not mark (a map key, a port, base64 and JSON-escaped text, a short
+// value) and changes a sensitive map's keys: real tofu's plan must not let any
+// of them into a report.
+func TestMaskingEndToEnd(t *testing.T) {
+	rt := setupTofu(t)
+	dir := rt.stack(t, t.TempDir(), "mask", maskStack)
+	const secret = `pw"alice<77`
+	jsonForm, _ := json.Marshal(map[string]string{"pw": secret})
+	editDoc(t, filepath.Join(dir, "creds.json"), func(d map[string]any) {
+		d["content"] = map[string]any{"admin-alice": "pw-new", "backdoor-eve": "x"}
+	})
+	editDoc(t, filepath.Join(dir, "plain.json"), func(d map[string]any) {
+		c := d["content"].(map[string]any)
+		c[secret] = "key"
+		c["b64"] = base64.StdEncoding.EncodeToString([]byte(secret))
+		c["j"] = string(jsonForm)
+		c["short"] = "k9"
+		d["rules"].([]any)[0].(map[string]any)["port"] = 4242
+	})
+	r := run(rt.checker(t, terraform.Options{}), dir)
+	s := r.Stacks[0]
+	if s.Status != drift.StatusDrifted || len(s.Resources) != 2 {
+		t.Fatalf("status %s (%s), resources %v", s.Status, s.Error, s.Resources)
+	}
+	got := map[string]string{}
+	for _, res := range s.Resources {
+		for _, c := range res.Changes {
+			got[res.Address+" "+c.Path] = drift.FormatValue(c.Live)
+		}
+	}
+	want := map[string]string{
+		"platjson_document.creds content":                `"(sensitive)"`,
+		`platjson_document.plain content["(sensitive)"]`: `"key"`,
+		"platjson_document.plain content.b64":            `"(sensitive)"`,
+		"platjson_document.plain content.j":              `"{\"pw\":\"(sensitive)\"}"`,
+		"platjson_document.plain content.short":          `"(sensitive)"`,
+		"platjson_document.plain rules[0].port":          `"(sensitive)"`,
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("changes:\n got %v\nwant %v", got, want)
+	}
+	out := allFormats(t, r)
+	for _, leak := range []string{"alice", "backdoor", "pw-new", "4242", "k9", base64.StdEncoding.EncodeToString([]byte(secret))[:12], `\u003c77`} {
+		if strings.Contains(out, leak) {
+			t.Errorf("%q leaked into a report:\n%s", leak, out)
+		}
 	}
 }

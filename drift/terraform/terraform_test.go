@@ -41,7 +41,7 @@ func TestFromPlan(t *testing.T) {
 	got := FromPlan(&p)
 	want := []drift.ResourceDrift{
 		{Address: "aws_kms_key.k", Type: "aws_kms_key", Action: drift.ActionChanged, Changes: []drift.AttributeChange{
-			{Path: "policy.a", Declared: drift.Masked, Live: drift.Masked, Sensitive: true},
+			{Path: "policy", Declared: drift.Masked, Live: drift.Masked, Sensitive: true},
 		}},
 		{Address: "aws_s3_bucket.b", Type: "aws_s3_bucket", Action: drift.ActionChanged, Changes: []drift.AttributeChange{
 			{Path: "labels", Declared: nil, Live: map[string]any{}},
@@ -64,7 +64,8 @@ func TestFromPlan(t *testing.T) {
 	}
 	// "note" is unchanged, so it only shows when it differs; check the scrubber
 	// directly on a differing value as well.
-	d := differ{secrets: []string{"pw-after-22"}}
+	d := differ{secrets: new(drift.Secrets)}
+	d.secrets.Add("pw-after-22")
 	d.diff("", map[string]any{"n": "x pw-after-22"}, map[string]any{"n": "y"}, nil, nil)
 	if d.changes[0].Declared != "x (sensitive)" {
 		t.Errorf("scrub: %v", d.changes)

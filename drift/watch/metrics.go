@@ -21,6 +21,7 @@ type metrics struct {
 	webhookSent     prometheus.Counter
 	webhookRetries  prometheus.Counter
 	webhookFailures prometheus.Counter
+	webhookDropped  prometheus.Counter
 
 	mu     sync.Mutex
 	stacks map[string]bool
@@ -47,11 +48,13 @@ func newMetrics() *metrics {
 		webhookRetries: prometheus.NewCounter(prometheus.CounterOpts{Name: "plat_drift_webhook_retries_total",
 			Help: "Webhook attempts that failed and were retried."}),
 		webhookFailures: prometheus.NewCounter(prometheus.CounterOpts{Name: "plat_drift_webhook_failures_total",
-			Help: "Webhook messages given up on after all attempts (or dropped)."}),
+			Help: "Webhook messages given up on after all attempts."}),
+		webhookDropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "plat_drift_webhook_dropped_total",
+			Help: "Webhook messages dropped unsent: the webhook's queue was full (the oldest is dropped) or shutdown came first."}),
 		stacks: map[string]bool{},
 	}
 	m.reg.MustRegister(m.status, m.resources, m.duration, m.errors, m.passes, m.lastPass,
-		m.webhookSent, m.webhookRetries, m.webhookFailures,
+		m.webhookSent, m.webhookRetries, m.webhookFailures, m.webhookDropped,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

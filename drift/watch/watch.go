@@ -66,29 +66,14 @@ func Run(ctx context.Context, opts Options) error {
 		opts.Listening(ln.Addr().String())
 	}
 
-	notifyCtx, stopNotify := context.WithCancel(context.WithoutCancel(ctx))
-	var notifyWG sync.WaitGroup
-	notifyWG.Add(1)
-	go func() {
-		defer notifyWG.Done()
-		s.deliverLoop(notifyCtx)
-	}()
+	s.out.start(ctx)
 
 	s.loop(ctx)
 
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	err = srv.Shutdown(shutdownCtx)
-	close(s.queue)
-	done := make(chan struct{})
-	go func() { notifyWG.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-shutdownCtx.Done():
-		stopNotify()
-		<-done
-	}
-	stopNotify()
+	s.out.stop(shutdownCtx)
 	if e := <-serveErr; !errors.Is(e, http.ErrServerClosed) {
 		err = errors.Join(err, e)
 	}
@@ -102,7 +87,7 @@ type service struct {
 	now     func() time.Time
 	reports string
 	client  *http.Client
-	queue   chan message
+	out     *dispatcher // one delivery queue per webhook
 	m       *metrics
 
 	mu   sync.Mutex
@@ -122,7 +107,6 @@ func newService(opts Options) (*service, error) {
 		now:     opts.Now,
 		reports: opts.Config.ReportsDir(),
 		client:  opts.Client,
-		queue:   make(chan message, 256),
 		m:       newMetrics(),
 		last:    map[string]stackState{},
 	}
@@ -141,6 +125,7 @@ func newService(opts Options) (*service, error) {
 	if s.opts.MaxAttempts <= 0 {
 		s.opts.MaxAttempts = 5
 	}
+	s.out = newDispatcher(s)
 	if err := os.MkdirAll(s.reports, 0o755); err != nil {
 		return nil, fmt.Errorf("reports directory: %w", err)
 	}
@@ -262,13 +247,7 @@ func (s *service) record(st drift.StackReport, started time.Time) {
 	if prev == now || len(s.cfg.Webhooks) == 0 {
 		return
 	}
-	msg := slackMessage(st, prev.status)
-	select {
-	case s.queue <- msg:
-	default:
-		s.m.webhookFailures.Inc()
-		s.log.Error("webhook queue full; message dropped", "stack", st.Dir)
-	}
+	s.out.send(slackMessage(st, prev.status))
 }
 
 // fingerprint identifies what a notification is about: status, drifted

@@ -1,14 +1,10 @@
 package watch
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"strings"
-	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/platdev/plat/drift"
 )
@@ -26,127 +22,125 @@ type block struct {
 }
 
 type textObj struct {
-	Type string `json:"type"`
-	Text string `json:"text"`
+	Type     string `json:"type"`
+	Text     string `json:"text"`
+	Verbatim bool   `json:"verbatim,omitempty"`
 }
 
 // Slack caps a section's text at 3000 characters.
 const maxBlockText = 2900
 
+// maxCodeRunes bounds one value in a message; the full value is in the report.
+const maxCodeRunes = 300
+
 func slackMessage(st drift.StackReport, prev drift.Status) message {
 	var head string
+	dir := code(st.Dir)
 	switch st.Status {
 	case drift.StatusDrifted:
-		head = fmt.Sprintf(":warning: Drift in `%s`: %d resource(s) differ from what is declared", st.Dir, len(st.Resources))
+		head = fmt.Sprintf(":warning: Drift in %s: %d resource(s) differ from what is declared", dir, len(st.Resources))
 		if prev == drift.StatusDrifted {
-			head = fmt.Sprintf(":warning: Drift changed in `%s`: %d resource(s) differ from what is declared", st.Dir, len(st.Resources))
+			head = fmt.Sprintf(":warning: Drift changed in %s: %d resource(s) differ from what is declared", dir, len(st.Resources))
 		}
 	case drift.StatusError:
 		first, _, _ := strings.Cut(st.Error, "\n")
-		head = fmt.Sprintf(":x: `%s` could not be checked: %s", st.Dir, first)
+		head = fmt.Sprintf(":x: %s could not be checked: %s", dir, code(first))
 	default:
-		head = fmt.Sprintf(":white_check_mark: `%s` matches what is declared again (was %s)", st.Dir, prev)
+		head = fmt.Sprintf(":white_check_mark: %s matches what is declared again (was %s)", dir, code(string(prev)))
 	}
-	m := message{Text: head, stack: st.Dir, Blocks: []block{{Type: "section", Text: &textObj{Type: "mrkdwn", Text: head}}}}
-	var b strings.Builder
+	m := message{Text: head, stack: st.Dir, Blocks: []block{section(head)}}
+	var lines []string
 	switch st.Status {
 	case drift.StatusDrifted:
 		for _, r := range st.Resources {
 			if r.Action == drift.ActionDeleted {
-				fmt.Fprintf(&b, "• `%s` deleted outside\n", r.Address)
+				lines = append(lines, fmt.Sprintf("• %s deleted outside\n", code(r.Address)))
 				continue
 			}
-			fmt.Fprintf(&b, "• `%s` changed\n", r.Address)
+			lines = append(lines, fmt.Sprintf("• %s changed\n", code(r.Address)))
 			for _, c := range r.Changes {
 				d, l := drift.FormatValue(c.Declared), drift.FormatValue(c.Live)
 				if c.Sensitive {
 					d, l = drift.Masked, drift.Masked
 				}
-				fmt.Fprintf(&b, "    `%s`: `%s` → `%s`\n", c.Path, d, l)
+				lines = append(lines, fmt.Sprintf("    %s: %s → %s\n", code(c.Path), code(d), code(l)))
 			}
 		}
 	case drift.StatusError:
-		fmt.Fprintf(&b, "```%s```", strings.ReplaceAll(st.Error, "```", "'''"))
+		lines = append(lines, codeBlock(st.Error))
 	}
-	if details := b.String(); details != "" {
-		if len(details) > maxBlockText {
-			details = details[:maxBlockText] + "\n… (see the full report)"
+	if len(lines) > 0 {
+		var b strings.Builder
+		for i, l := range lines {
+			// Cut between lines, never inside a code span or an escape.
+			if b.Len()+len(l) > maxBlockText && i > 0 {
+				b.WriteString("… (see the full report)")
+				break
+			}
+			b.WriteString(l)
 		}
-		m.Blocks = append(m.Blocks, block{Type: "section", Text: &textObj{Type: "mrkdwn", Text: details}})
+		m.Blocks = append(m.Blocks, section(b.String()))
 	}
 	return m
 }
 
-func (s *service) deliverLoop(ctx context.Context) {
-	for msg := range s.queue {
-		for _, w := range s.cfg.Webhooks {
-			if err := s.deliver(ctx, w.URL, msg); err != nil {
-				s.m.webhookFailures.Inc()
-				// The URL is a secret in Slack's scheme; log its host only.
-				s.log.Error("webhook delivery failed", "stack", msg.stack, "host", hostOf(w.URL), "err", err)
-				continue
-			}
-			s.m.webhookSent.Inc()
-		}
-	}
+// section is a mrkdwn section block. Verbatim stops Slack from turning channel
+// names and URLs in the text into links or mentions.
+func section(text string) block {
+	return block{Type: "section", Text: &textObj{Type: "mrkdwn", Text: text, Verbatim: true}}
 }
 
-// deliver posts msg, retrying network errors, 429 and 5xx with exponential
-// backoff. Other 4xx are final: resending the same payload cannot help.
-func (s *service) deliver(ctx context.Context, url string, msg message) error {
-	body, err := json.Marshal(msg)
-	if err != nil {
-		return err
-	}
-	delay := s.opts.RetryBase
-	var last error
-	for attempt := 1; ; attempt++ {
-		retry, err := s.post(ctx, url, body)
-		if err == nil {
-			return nil
-		}
-		last = err
-		if !retry || attempt >= s.opts.MaxAttempts {
-			return fmt.Errorf("after %d attempt(s): %w", attempt, last)
-		}
-		s.m.webhookRetries.Inc()
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("shutting down: %w", last)
-		case <-t.C:
-		}
-		delay *= 2
-	}
+// code puts s in a Slack inline code span it cannot leave: Slack has no escape
+// for a backtick inside code, so backticks become U+02CB (ˋ), which looks the
+// same; newlines and other control or invisible format characters (a
+// right-to-left override could disguise a value) are written as escapes; &, <
+// and > use Slack's own escapes, so no mention or link can form. Long values
+// are cut (the report has them whole).
+func code(s string) string {
+	return "`" + slackEscape(s, false, maxCodeRunes) + "`"
 }
 
-func (s *service) post(ctx context.Context, url string, body []byte) (retry bool, err error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		return false, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := s.client.Do(req)
-	if err != nil {
-		return true, fmt.Errorf("post to %s failed", hostOf(url)) // err text repeats the URL
-	}
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	resp.Body.Close()
-	switch {
-	case resp.StatusCode >= 200 && resp.StatusCode < 300:
-		return false, nil
-	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
-		return true, fmt.Errorf("status %s", resp.Status)
-	default:
-		return false, fmt.Errorf("status %s", resp.Status)
-	}
+// codeBlock puts s in a Slack code block, escaped as code does but with its
+// newlines kept.
+func codeBlock(s string) string {
+	return "```" + slackEscape(s, true, maxBlockText/2) + "```"
 }
 
-func hostOf(u string) string {
-	if _, rest, ok := strings.Cut(u, "://"); ok {
-		h, _, _ := strings.Cut(rest, "/")
-		return h
+func slackEscape(s string, block bool, maxRunes int) string {
+	var b strings.Builder
+	n := 0
+	for i, r := range s {
+		if n == maxRunes {
+			b.WriteString("…")
+			break
+		}
+		n++
+		switch {
+		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"):
+			b.WriteString(`\ufffd`) // invalid UTF-8
+		case r == '&':
+			b.WriteString("&amp;")
+		case r == '<':
+			b.WriteString("&lt;")
+		case r == '>':
+			b.WriteString("&gt;")
+		case r == '`':
+			b.WriteRune('\u02cb')
+		case r == '\n' && block:
+			b.WriteRune(r)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029':
+			fmt.Fprintf(&b, `\u%04X`, r)
+		default:
+			b.WriteRune(r)
+		}
 	}
-	return "?"
+	return b.String()
 }
