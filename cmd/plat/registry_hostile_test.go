@@ -143,7 +143,18 @@ func TestRegistryBinaryModes(t *testing.T) {
 	if code, msg := upload(t, addr, tok, "modes", "1.0.0", body); code != http.StatusCreated {
 		t.Fatalf("upload = %d %s", code, msg)
 	}
-	resp, err := http.Get("http://" + addr + "/v1/modules/acme/modes/aws/1.0.0/download")
+	got := downloadEntries(t, addr, "modes", "1.0.0")
+	if want := "main.tf 755, notes.txt 644, sub/ 755"; strings.Join(got, ", ") != want {
+		t.Errorf("downloaded modes = %s, want %s", strings.Join(got, ", "), want)
+	}
+}
+
+// downloadEntries fetches a version's archive the way tofu does (download
+// endpoint, then X-Terraform-Get) and lists its entries as "name mode".
+func downloadEntries(t *testing.T, addr, module, version string) []string {
+	t.Helper()
+	dl := "http://" + addr + "/v1/modules/acme/" + module + "/aws/" + version + "/download"
+	resp, err := http.Get(dl)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +163,7 @@ func TestRegistryBinaryModes(t *testing.T) {
 	if err != nil || resp.Header.Get("X-Terraform-Get") == "" {
 		t.Fatalf("download: %s, X-Terraform-Get %q", resp.Status, resp.Header.Get("X-Terraform-Get"))
 	}
-	base, _ := url.Parse("http://" + addr + "/v1/modules/acme/modes/aws/1.0.0/download")
+	base, _ := url.Parse(dl)
 	resp, err = http.Get(base.ResolveReference(loc).String())
 	if err != nil {
 		t.Fatal(err)
@@ -175,7 +186,30 @@ func TestRegistryBinaryModes(t *testing.T) {
 		}
 		got = append(got, fmt.Sprintf("%s %o", h.Name, h.Mode))
 	}
-	if want := "main.tf 755, notes.txt 644, sub/ 755"; strings.Join(got, ", ") != want {
-		t.Errorf("downloaded modes = %s, want %s", strings.Join(got, ", "), want)
+	return got
+}
+
+// TestRegistryBinaryPublishLeavesOutSecrets is issue 17 finding 15 end to end:
+// terraform.tfvars, .env, crash.log and state never reach the registry, and
+// publish says what it left out.
+func TestRegistryBinaryPublishLeavesOutSecrets(t *testing.T) {
+	plat, addr, tok, _, _ := startBinaryServe(t)
+	mod := t.TempDir()
+	writeFiles(t, mod, map[string]string{
+		"main.tf": "variable \"x\" {}\n", "terraform.tfvars": "password = \"hunter2\"\n", ".env": "TOKEN=x\n",
+		"crash.log": "Authorization: Bearer x\n", "terraform.tfstate": "{}", "secret.pem": "k", ".terraformignore": "*.pem\n",
+	})
+	pub := exec.Command(plat, "module", "publish", mod, "--registry", "http://"+addr, "--namespace", "acme", "--name", "secrets", "--system", "aws", "--version", "1.0.0")
+	pub.Env = append(os.Environ(), "PLAT_TOKEN="+tok)
+	var stderr bytes.Buffer
+	pub.Stderr = &stderr
+	if err := pub.Run(); err != nil {
+		t.Fatalf("publish: %v\n%s", err, stderr.String())
+	}
+	if want := "plat: module publish: left out .env, crash.log, secret.pem, terraform.tfstate, terraform.tfvars\n"; stderr.String() != want {
+		t.Errorf("stderr = %q, want %q", stderr.String(), want)
+	}
+	if got, want := strings.Join(downloadEntries(t, addr, "secrets", "1.0.0"), ", "), ".terraformignore 644, main.tf 644"; got != want {
+		t.Errorf("published archive = %s, want %s", got, want)
 	}
 }

@@ -350,3 +350,46 @@ func TestPackRefusesSymlink(t *testing.T) {
 		t.Fatalf("Pack with a symlink: %v", err)
 	}
 }
+
+// TestPackLeavesOutSecrets is issue 17 finding 15: publish packed terraform.tfvars,
+// .env and crash.log into the registry.
+func TestPackLeavesOutSecrets(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"main.tf": mainTF, "sub/x.tf": mainTF, "examples/demo.tfvars": "a = 1\n", "notes/secret.txt": "s", "keep.env": "x",
+		"terraform.tfvars": "password = \"hunter2\"\n", "prod.auto.tfvars": "x", "vars.tfvars.json": "{}", "sub/dev.tfvars": "x",
+		".env": "TOKEN=x", ".env.local": "x", "crash.log": "x", "crash.1.log": "x", ".terraformrc": "x",
+		"terraform.tfstate": "{}", "sub/terraform.tfstate.backup": "{}", ".terraform/modules/m.json": "{}", ".git/HEAD": "ref",
+		"private.key": "k",
+		IgnoreFile: "# comments and blank lines are skipped\n\nnotes/\n*.key\n!examples/demo.tfvars\n",
+	}
+	for n, b := range files {
+		p := filepath.Join(dir, n)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte(b), 0o644)
+	}
+	p, err := PackModule(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Validate(p.Archive, DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(c.Files, ","), ".terraformignore,examples/demo.tfvars,keep.env,main.tf,sub/x.tf"; got != want {
+		t.Errorf("packed %s\nwant   %s", got, want)
+	}
+	want := ".env,.env.local,.git/,.terraform/,.terraformrc,crash.1.log,crash.log,notes/,private.key,prod.auto.tfvars,sub/dev.tfvars,sub/terraform.tfstate.backup,terraform.tfstate,terraform.tfvars,vars.tfvars.json"
+	if got := strings.Join(p.Excluded, ","); got != want {
+		t.Errorf("excluded %s\nwant     %s", got, want)
+	}
+}
+
+func TestPackIgnoreFileMustBeRegular(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "main.tf"), []byte(mainTF), 0o644)
+	os.Symlink("/dev/zero", filepath.Join(dir, IgnoreFile))
+	if _, err := PackModule(dir); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Fatalf("PackModule = %v", err)
+	}
+}
