@@ -361,7 +361,7 @@ func TestPackLeavesOutSecrets(t *testing.T) {
 		".env": "TOKEN=x", ".env.local": "x", "crash.log": "x", "crash.1.log": "x", ".terraformrc": "x",
 		"terraform.tfstate": "{}", "sub/terraform.tfstate.backup": "{}", ".terraform/modules/m.json": "{}", ".git/HEAD": "ref",
 		"private.key": "k",
-		IgnoreFile: "# comments and blank lines are skipped\n\nnotes/\n*.key\n!examples/demo.tfvars\n",
+		IgnoreFile:    "# comments and blank lines are skipped\n\nnotes/\n*.key\n!examples/demo.tfvars\n",
 	}
 	for n, b := range files {
 		p := filepath.Join(dir, n)
