@@ -439,6 +439,7 @@ func (s *Service) Publish(ctx context.Context, tok *store.Token, k store.Key, bo
 	if err != nil {
 		return store.Version{}, err
 	}
+	data = contents.Archive // with normalised file modes
 	doc, diags := tfdoc.Parse(contents.Root)
 	if diags.HasErrors() {
 		// tofu would refuse the module at init; refuse it now, saying where.

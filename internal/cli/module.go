@@ -9,7 +9,10 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
+
+	"github.com/hashicorp/hcl/v2"
 
 	"github.com/spf13/cobra"
 
@@ -17,6 +20,7 @@ import (
 	"github.com/platdev/plat/registry/archive"
 	"github.com/platdev/plat/registry/client"
 	"github.com/platdev/plat/registry/store"
+	"github.com/platdev/plat/registry/tfdoc"
 )
 
 // newModuleCmd builds `plat module` (publish).
@@ -39,12 +43,17 @@ func newModulePublishCmd(env *Env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "publish DIR",
 		Short: "Pack a module directory and upload it as a new, immutable version",
-		Long: `Pack DIR (sorted, without timestamps or owners; .terraform/, .git/ and *.tfstate*
-are left out) and upload it to a plat registry. The token comes from PLAT_TOKEN, or
-TF_TOKEN_<host> as tofu and terraform use it.
+		Long: `Pack DIR (sorted, without timestamps or owners), check it as the registry will,
+and upload it to a plat registry. The token comes from PLAT_TOKEN, or TF_TOKEN_<host>
+as tofu and terraform use it.
 
-Exit codes: 0 published, 1 refused by the registry (version exists, invalid archive,
-not authorized), 2 usage error or registry unreachable.`,
+Left out, and listed on stderr: .git/, .terraform/, *.tfstate*, *.tfvars,
+*.tfvars.json, .env, .env.*, crash.log, crash.*.log, .terraformrc, terraform.rc, and
+whatever DIR/.terraformignore matches (gitignore syntax; "!name" brings a file back).
+
+Exit codes: 0 published, 1 refused (invalid module, or by the registry: version
+exists, invalid archive, not authorized), 2 usage error, packing error or registry
+unreachable.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return usageErr(fmt.Errorf("module publish: want exactly one module directory, got %d arguments", len(args)))
@@ -86,9 +95,16 @@ func runPublish(ctx context.Context, env *Env, dir, regURL string, k store.Key) 
 	} else if !fi.IsDir() {
 		return usageErr(fmt.Errorf("module publish: %s is not a directory", dir))
 	}
-	data, err := archive.Pack(dir)
+	packed, err := archive.PackModule(dir)
 	if err != nil {
-		return exit(ExitFail, fmt.Errorf("module publish: pack %s: %w", dir, err))
+		return usageErr(fmt.Errorf("module publish: pack %s: %w", dir, err))
+	}
+	if len(packed.Excluded) > 0 {
+		fmt.Fprintf(env.Stderr, "plat: module publish: left out %s\n", strings.Join(packed.Excluded, ", "))
+	}
+	data, err := checkModule(dir, packed.Archive)
+	if err != nil {
+		return exit(ExitFail, err)
 	}
 	token := env.Getenv("PLAT_TOKEN")
 	if token == "" {
@@ -124,6 +140,26 @@ func runPublish(ctx context.Context, env *Env, dir, regURL string, k store.Key) 
 	default:
 		return usageErr(fmt.Errorf("module publish: %v", err))
 	}
+}
+
+// checkModule runs the registry's own checks on a packed module, so an invalid
+// one is refused before anything is sent, with every problem at once.
+func checkModule(dir string, data []byte) ([]byte, error) {
+	c, err := archive.Validate(data, archive.DefaultLimits)
+	if err != nil {
+		return nil, fmt.Errorf("module publish: %s: %w", dir, err)
+	}
+	if _, diags := tfdoc.Parse(c.Root); diags.HasErrors() {
+		msgs := make([]string, 0, len(diags))
+		for _, e := range diags.Errs() {
+			if d, ok := e.(*hcl.Diagnostic); ok && d.Subject != nil {
+				d.Subject.Filename = filepath.Join(dir, d.Subject.Filename)
+			}
+			msgs = append(msgs, e.Error())
+		}
+		return nil, fmt.Errorf("module publish: %s is not a valid module:\n%s", dir, strings.Join(msgs, "\n"))
+	}
+	return c.Archive, nil
 }
 
 // tfTokenVar is the environment variable tofu and terraform read a host's token

@@ -12,6 +12,9 @@ import (
 	"io"
 	"path"
 	"strings"
+	"time"
+
+	"github.com/platdev/plat/internal/hclbound"
 )
 
 // Sentinel errors; the registry maps ErrInvalid to 400 and ErrTooLarge to 413.
@@ -40,7 +43,8 @@ var DefaultLimits = Limits{
 	MaxFiles:      10000,
 }
 
-// maxKept bounds each file Validate keeps in memory for documentation.
+// maxKept bounds each file Validate keeps in memory for documentation, and the
+// Terraform files whose nesting it checks (plat parses no larger file).
 const maxKept = 1 << 20
 
 // Contents is what Validate learned about a valid archive.
@@ -49,9 +53,22 @@ type Contents struct {
 	Files []string
 	// Unpacked is the total size of the regular files.
 	Unpacked int64
-	// Root holds the root-level *.tf files and README files (each at most 1 MiB),
-	// keyed by name, for documentation.
+	// Root holds the root-level *.tf and *.tf.json files and README files (each
+	// at most 1 MiB), keyed by name, for documentation.
 	Root map[string][]byte
+	// Archive is the archive to store: the upload itself when every entry
+	// already has a normal mode (0755 for directories and executables, 0644 for
+	// other files), else the upload rewritten with normal modes.
+	Archive []byte
+}
+
+// normalMode is the only mode an entry keeps: no setuid, setgid or sticky bits,
+// nothing writable by group or others (issue 17, finding 9).
+func normalMode(h *tar.Header) int64 {
+	if h.Typeflag == tar.TypeDir || h.Mode&0o111 != 0 {
+		return 0o755
+	}
+	return 0o644
 }
 
 // countingReader fails once more than limit bytes have been read through it, so a
@@ -79,8 +96,9 @@ func (c *countingReader) Read(p []byte) (int, error) {
 
 // Validate checks an uploaded archive without writing anything anywhere: gzip+tar
 // only; only regular files and directories; no absolute paths, no "..", no
-// duplicates; size and file-count limits; at least one Terraform file at the root.
-// Errors wrap ErrInvalid or ErrTooLarge.
+// duplicates; size and file-count limits; at least one Terraform file at the root;
+// no Terraform file of at most 1 MiB nested deeper than hclbound.MaxDepth. File
+// modes are normalised in Contents.Archive. Errors wrap ErrInvalid or ErrTooLarge.
 func Validate(data []byte, lim Limits) (*Contents, error) {
 	if lim.MaxCompressed > 0 && int64(len(data)) > lim.MaxCompressed {
 		return nil, fmt.Errorf("%w: %d bytes compressed, limit %d", ErrTooLarge, len(data), lim.MaxCompressed)
@@ -108,6 +126,7 @@ func Validate(data []byte, lim Limits) (*Contents, error) {
 	seen := map[string]bool{}
 	entries := 0
 	hasTF := false
+	normal := true
 	for {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
@@ -124,6 +143,9 @@ func Validate(data []byte, lim Limits) (*Contents, error) {
 		if err != nil {
 			return nil, err
 		}
+		if name != "" && h.Mode != normalMode(h) {
+			normal = false
+		}
 		switch h.Typeflag {
 		case tar.TypeDir:
 			if name == "" {
@@ -134,21 +156,21 @@ func Validate(data []byte, lim Limits) (*Contents, error) {
 				return nil, fmt.Errorf("%w: file with an empty name", ErrInvalid)
 			}
 		case tar.TypeSymlink, tar.TypeLink:
-			return nil, fmt.Errorf("%w: %s: links are not allowed", ErrInvalid, name)
+			return nil, fmt.Errorf("%w: %s: links are not allowed", ErrInvalid, short(name))
 		case tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
-			return nil, fmt.Errorf("%w: %s: devices and pipes are not allowed", ErrInvalid, name)
+			return nil, fmt.Errorf("%w: %s: devices and pipes are not allowed", ErrInvalid, short(name))
 		default:
-			return nil, fmt.Errorf("%w: %s: unsupported entry type %q", ErrInvalid, name, h.Typeflag)
+			return nil, fmt.Errorf("%w: %s: unsupported entry type %q", ErrInvalid, short(name), h.Typeflag)
 		}
 		if seen[name] {
-			return nil, fmt.Errorf("%w: %s appears twice", ErrInvalid, name)
+			return nil, fmt.Errorf("%w: %s appears twice", ErrInvalid, short(name))
 		}
 		seen[name] = true
 		if h.Typeflag == tar.TypeDir {
 			continue
 		}
 		if h.Size < 0 {
-			return nil, fmt.Errorf("%w: %s: negative size", ErrInvalid, name)
+			return nil, fmt.Errorf("%w: %s: negative size", ErrInvalid, short(name))
 		}
 		c.Unpacked += h.Size
 		if c.Unpacked > maxUnpacked {
@@ -156,19 +178,26 @@ func Validate(data []byte, lim Limits) (*Contents, error) {
 		}
 		c.Files = append(c.Files, name)
 		root := !strings.Contains(name, "/")
-		keep := root && h.Size <= maxKept && isDocFile(name)
-		if root && (strings.HasSuffix(name, ".tf") || strings.HasSuffix(name, ".tf.json")) {
+		tf := isTerraform(name)
+		if root && tf {
 			hasTF = true
 		}
+		keep := root && h.Size <= maxKept && isDocFile(name)
+		check := tf && h.Size <= maxKept
 		var dst io.Writer = io.Discard
 		var buf bytes.Buffer
-		if keep {
+		if keep || check {
 			dst = &buf
 		}
 		if n, err := io.Copy(dst, tr); err != nil {
 			return nil, wrapRead(err)
 		} else if n != h.Size {
-			return nil, fmt.Errorf("%w: %s: truncated", ErrInvalid, name)
+			return nil, fmt.Errorf("%w: %s: truncated", ErrInvalid, short(name))
+		}
+		if check {
+			if err := checkDepth(name, buf.Bytes()); err != nil {
+				return nil, err
+			}
 		}
 		if keep {
 			c.Root[name] = buf.Bytes()
@@ -182,7 +211,89 @@ func Validate(data []byte, lim Limits) (*Contents, error) {
 	if !hasTF {
 		return nil, fmt.Errorf("%w: no Terraform files (*.tf, *.tf.json) at the module root", ErrInvalid)
 	}
+	c.Archive = data
+	if !normal {
+		if c.Archive, err = normalise(data); err != nil {
+			return nil, err
+		}
+	}
 	return c, nil
+}
+
+// checkDepth refuses a Terraform file nested too deeply for the parsers plat
+// and tofu run on it (issue 17, finding 1).
+func checkDepth(name string, src []byte) error {
+	check := hclbound.CheckHCL
+	if strings.HasSuffix(name, ".tf.json") {
+		check = hclbound.CheckJSON
+	}
+	if err := check(name, src, 0); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	return nil
+}
+
+// normalise rewrites an archive Validate accepted with normal modes, clean
+// names, and no owners, timestamps or extended headers, as Pack writes them.
+func normalise(data []byte) ([]byte, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	tr := tar.NewReader(zr)
+	var out bytes.Buffer
+	zw := gzip.NewWriter(&out)
+	tw := tar.NewWriter(zw)
+	epoch := time.Unix(0, 0).UTC()
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, wrapRead(err)
+		}
+		name, err := cleanName(h.Name)
+		if err != nil {
+			return nil, err
+		}
+		if name == "" {
+			continue
+		}
+		nh := &tar.Header{Name: name, Typeflag: h.Typeflag, Mode: normalMode(h), ModTime: epoch, Format: tar.FormatPAX}
+		if h.Typeflag == tar.TypeDir {
+			nh.Name += "/"
+		} else {
+			nh.Size = h.Size
+		}
+		if err := tw.WriteHeader(nh); err != nil {
+			return nil, err
+		}
+		if h.Typeflag != tar.TypeDir {
+			if _, err := io.Copy(tw, tr); err != nil {
+				return nil, wrapRead(err)
+			}
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
+}
+
+func isTerraform(name string) bool {
+	return strings.HasSuffix(name, ".tf") || strings.HasSuffix(name, ".tf.json")
+}
+
+// short shortens a name for an error message, so a huge one is not echoed whole.
+func short(s string) string {
+	if r := []rune(s); len(r) > 80 {
+		return string(r[:77]) + "..."
+	}
+	return s
 }
 
 func wrapRead(err error) error {
@@ -193,14 +304,14 @@ func wrapRead(err error) error {
 }
 
 func isDocFile(name string) bool {
-	return strings.HasSuffix(name, ".tf") || strings.HasPrefix(strings.ToLower(name), "readme")
+	return isTerraform(name) || strings.HasPrefix(strings.ToLower(name), "readme")
 }
 
 // cleanName checks a tar entry name and returns it without a leading "./" or a
 // trailing "/"; the archive root is "".
 func cleanName(name string) (string, error) {
 	bad := func(why string) (string, error) {
-		return "", fmt.Errorf("%w: entry %q: %s", ErrInvalid, name, why)
+		return "", fmt.Errorf("%w: entry %q: %s", ErrInvalid, short(name), why)
 	}
 	switch {
 	case len(name) > 1024:

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -18,6 +19,7 @@ type entry struct {
 	typ      byte
 	body     string
 	linkname string
+	mode     int64
 }
 
 func makeTarGz(t testing.TB, entries ...entry) []byte {
@@ -30,7 +32,11 @@ func makeTarGz(t testing.TB, entries ...entry) []byte {
 		if typ == 0 {
 			typ = tar.TypeReg
 		}
-		h := &tar.Header{Name: e.name, Typeflag: typ, Mode: 0o644, Linkname: e.linkname, ModTime: time.Unix(0, 0)}
+		mode := e.mode
+		if mode == 0 {
+			mode = 0o644
+		}
+		h := &tar.Header{Name: e.name, Typeflag: typ, Mode: mode, Linkname: e.linkname, ModTime: time.Unix(0, 0)}
 		if typ == tar.TypeReg {
 			h.Size = int64(len(e.body))
 		}
@@ -97,6 +103,9 @@ func TestValidateRefuses(t *testing.T) {
 		{"no terraform at root", makeTarGz(t, entry{name: "sub/main.tf", body: mainTF}), DefaultLimits, ErrInvalid},
 		{"too many files", makeTarGz(t, tf, entry{name: "a", body: "1"}, entry{name: "b", body: "1"}, entry{name: "c", body: "1"}, entry{name: "d", body: "1"}, entry{name: "e", body: "1"}), small, ErrTooLarge},
 		{"unpacked too large", makeTarGz(t, tf, entry{name: "big", body: strings.Repeat("x", 2000)}), small, ErrTooLarge},
+		{"deep brackets at the root", makeTarGz(t, entry{name: "main.tf", body: deepTF}), DefaultLimits, ErrInvalid},
+		{"deep brackets in a submodule", makeTarGz(t, tf, entry{name: "modules/x/main.tf", body: deepTF}), DefaultLimits, ErrInvalid},
+		{"deep JSON", makeTarGz(t, tf, entry{name: "x.tf.json", body: deepJSON}), DefaultLimits, ErrInvalid},
 		{"compressed too large", makeTarGz(t, tf, entry{name: "big", body: strings.Repeat("x", 100)}), Limits{MaxCompressed: 50, MaxUnpacked: 1000, MaxFiles: 5}, ErrTooLarge},
 	}
 	for _, tc := range cases {
@@ -106,6 +115,95 @@ func TestValidateRefuses(t *testing.T) {
 				t.Fatalf("Validate = %v, want %v", err, tc.want)
 			}
 		})
+	}
+}
+
+// deepTF is the crash of issue 17 finding 1: brackets nested 100,000 deep.
+var deepTF = "variable \"x\" { default = " + strings.Repeat("[", 100000) + strings.Repeat("]", 100000) + " }\n"
+
+var deepJSON = `{"variable": {"x": {"default": ` + strings.Repeat("[", 100000) + strings.Repeat("]", 100000) + `}}}`
+
+func TestValidateDeepNestingMessage(t *testing.T) {
+	_, err := Validate(makeTarGz(t, entry{name: "main.tf", body: deepTF}), DefaultLimits)
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "main.tf:1:") || !strings.Contains(err.Error(), "more than 256 levels") {
+		t.Fatalf("Validate = %v", err)
+	}
+}
+
+func TestValidateNormalisesModes(t *testing.T) {
+	data := makeTarGz(t,
+		entry{name: "./", typ: tar.TypeDir, mode: 0o1777},
+		entry{name: "main.tf", body: mainTF, mode: 0o6777},
+		entry{name: "run.sh", body: "#!/bin/sh\n", mode: 0o4711},
+		entry{name: "notes.txt", body: "x", mode: 0o666},
+		entry{name: "sub/", typ: tar.TypeDir, mode: 0o2777},
+	)
+	c, err := Validate(data, DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := modes(t, c.Archive)
+	want := "main.tf 755, run.sh 755, notes.txt 644, sub/ 755"
+	if got != want {
+		t.Errorf("modes = %s, want %s", got, want)
+	}
+	// A normal archive (as Pack writes it) is kept byte for byte.
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "main.tf"), []byte(mainTF), 0o644)
+	packed, err := Pack(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := Validate(packed, DefaultLimits); err != nil || !bytes.Equal(c.Archive, packed) {
+		t.Errorf("normal archive rewritten (err %v)", err)
+	}
+	// The rewritten archive is itself valid and normal.
+	if c2, err := Validate(c.Archive, DefaultLimits); err != nil || !bytes.Equal(c2.Archive, c.Archive) {
+		t.Errorf("normalised archive not stable (err %v)", err)
+	}
+}
+
+func modes(t *testing.T, data []byte) string {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(zr)
+	var out []string
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, fmt.Sprintf("%s %o", h.Name, h.Mode))
+	}
+	return strings.Join(out, ", ")
+}
+
+func TestValidateShortensNames(t *testing.T) {
+	long := strings.Repeat("a", 5000)
+	for _, data := range [][]byte{
+		makeTarGz(t, entry{name: "main.tf", body: mainTF}, entry{name: long + "/../x", body: "x"}),
+		makeTarGz(t, entry{name: "main.tf", body: mainTF}, entry{name: long, typ: tar.TypeSymlink, linkname: "/"}),
+	} {
+		_, err := Validate(data, DefaultLimits)
+		if err == nil || len(err.Error()) > 200 || !strings.Contains(err.Error(), "aaa...") {
+			t.Errorf("Validate = %.300v", err)
+		}
+	}
+}
+
+func TestValidateKeepsJSON(t *testing.T) {
+	c, err := Validate(makeTarGz(t, entry{name: "main.tf.json", body: `{"variable": {"x": {}}}`}), DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := c.Root["main.tf.json"]; !ok {
+		t.Errorf("root = %v, want main.tf.json kept for the syntax check", c.Root)
 	}
 }
 
@@ -250,5 +348,48 @@ func TestPackRefusesSymlink(t *testing.T) {
 	os.Symlink("/etc/passwd", filepath.Join(dir, "passwd"))
 	if _, err := Pack(dir); err == nil || !strings.Contains(err.Error(), "passwd") {
 		t.Fatalf("Pack with a symlink: %v", err)
+	}
+}
+
+// TestPackLeavesOutSecrets is issue 17 finding 15: publish packed terraform.tfvars,
+// .env and crash.log into the registry.
+func TestPackLeavesOutSecrets(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"main.tf": mainTF, "sub/x.tf": mainTF, "examples/demo.tfvars": "a = 1\n", "notes/secret.txt": "s", "keep.env": "x",
+		"terraform.tfvars": "password = \"hunter2\"\n", "prod.auto.tfvars": "x", "vars.tfvars.json": "{}", "sub/dev.tfvars": "x",
+		".env": "TOKEN=x", ".env.local": "x", "crash.log": "x", "crash.1.log": "x", ".terraformrc": "x",
+		"terraform.tfstate": "{}", "sub/terraform.tfstate.backup": "{}", ".terraform/modules/m.json": "{}", ".git/HEAD": "ref",
+		"private.key": "k",
+		IgnoreFile:    "# comments and blank lines are skipped\n\nnotes/\n*.key\n!examples/demo.tfvars\n",
+	}
+	for n, b := range files {
+		p := filepath.Join(dir, n)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte(b), 0o644)
+	}
+	p, err := PackModule(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Validate(p.Archive, DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(c.Files, ","), ".terraformignore,examples/demo.tfvars,keep.env,main.tf,sub/x.tf"; got != want {
+		t.Errorf("packed %s\nwant   %s", got, want)
+	}
+	want := ".env,.env.local,.git/,.terraform/,.terraformrc,crash.1.log,crash.log,notes/,private.key,prod.auto.tfvars,sub/dev.tfvars,sub/terraform.tfstate.backup,terraform.tfstate,terraform.tfvars,vars.tfvars.json"
+	if got := strings.Join(p.Excluded, ","); got != want {
+		t.Errorf("excluded %s\nwant     %s", got, want)
+	}
+}
+
+func TestPackIgnoreFileMustBeRegular(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "main.tf"), []byte(mainTF), 0o644)
+	os.Symlink("/dev/zero", filepath.Join(dir, IgnoreFile))
+	if _, err := PackModule(dir); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Fatalf("PackModule = %v", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -11,22 +12,89 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/go-git/go-git/v5/plumbing/format/gitignore"
 )
 
-// Skipped reports whether Pack leaves a path (slash-separated, relative to the
-// module directory) out: Terraform's working directory, VCS metadata and state.
-func Skipped(rel string, dir bool) bool {
-	base := rel[strings.LastIndex(rel, "/")+1:]
-	if dir {
-		return base == ".terraform" || base == ".git"
-	}
-	return strings.Contains(base, ".tfstate")
+// DefaultExcludes are the gitignore-style patterns Pack always applies:
+// Terraform's working directory and state, VCS metadata, and the files that
+// usually hold secrets (variable values, environment files, crash logs with
+// their request bodies, CLI configuration with tokens). Issue 17, finding 15.
+var DefaultExcludes = []string{
+	".git/", ".terraform/", "*.tfstate*",
+	"*.tfvars", "*.tfvars.json", ".env", ".env.*",
+	"crash.log", "crash.*.log", ".terraformrc", "terraform.rc",
 }
 
-// Pack packs the module in dir as a gzip-compressed tar. The output depends only
-// on file names, contents and executable bits: entries are sorted, and carry no
-// timestamps, owners or other modes. Symbolic links and special files are errors.
+// IgnoreFile is the file in a module directory whose patterns (gitignore syntax,
+// as tofu's .terraformignore) Pack applies after DefaultExcludes, so a
+// "!name" line can bring a default exclusion back on purpose.
+const IgnoreFile = ".terraformignore"
+
+// maxIgnoreFile bounds IgnoreFile.
+const maxIgnoreFile = 1 << 20
+
+// Packed is a packed module.
+type Packed struct {
+	// Archive is the gzip-compressed tar.
+	Archive []byte
+	// Excluded lists what was left out, slash-separated and relative to the
+	// module directory, directories with a trailing "/", in walk order.
+	Excluded []string
+}
+
+// ignoreMatcher reads dir's IgnoreFile (a regular file, if there is one) after
+// DefaultExcludes.
+func ignoreMatcher(dir string) (gitignore.Matcher, error) {
+	var ps []gitignore.Pattern
+	for _, p := range DefaultExcludes {
+		ps = append(ps, gitignore.ParsePattern(p, nil))
+	}
+	path := filepath.Join(dir, IgnoreFile)
+	fi, err := os.Lstat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return gitignore.NewMatcher(ps), nil
+	case err != nil:
+		return nil, err
+	case !fi.Mode().IsRegular():
+		return nil, fmt.Errorf("%s: not a regular file", IgnoreFile)
+	case fi.Size() > maxIgnoreFile:
+		return nil, fmt.Errorf("%s: larger than %d bytes", IgnoreFile, maxIgnoreFile)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimRight(line, " \t\r")
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		ps = append(ps, gitignore.ParsePattern(line, nil))
+	}
+	return gitignore.NewMatcher(ps), nil
+}
+
+// Pack packs the module in dir; see PackModule.
 func Pack(dir string) ([]byte, error) {
+	p, err := PackModule(dir)
+	if err != nil {
+		return nil, err
+	}
+	return p.Archive, nil
+}
+
+// PackModule packs the module in dir as a gzip-compressed tar, leaving out what
+// DefaultExcludes and dir's IgnoreFile match. The output depends only on file
+// names, contents and executable bits: entries are sorted, and carry no
+// timestamps, owners or other modes. Symbolic links and special files are errors.
+func PackModule(dir string) (*Packed, error) {
+	ignore, err := ignoreMatcher(dir)
+	if err != nil {
+		return nil, err
+	}
+	packed := &Packed{}
 	var buf bytes.Buffer
 	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
 	if err != nil {
@@ -46,10 +114,12 @@ func Pack(dir string) ([]byte, error) {
 			return nil
 		}
 		rel = filepath.ToSlash(rel)
-		if Skipped(rel, d.IsDir()) {
+		if ignore.Match(strings.Split(rel, "/"), d.IsDir()) {
 			if d.IsDir() {
+				packed.Excluded = append(packed.Excluded, rel+"/")
 				return filepath.SkipDir
 			}
+			packed.Excluded = append(packed.Excluded, rel)
 			return nil
 		}
 		info, err := d.Info()
@@ -92,5 +162,6 @@ func Pack(dir string) ([]byte, error) {
 	if err := zw.Close(); err != nil {
 		return nil, err
 	}
-	return buf.Bytes(), nil
+	packed.Archive = buf.Bytes()
+	return packed, nil
 }

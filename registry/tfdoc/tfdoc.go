@@ -4,12 +4,16 @@ package tfdoc
 
 import (
 	"encoding/json"
+	"errors"
 	"sort"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+	hcljson "github.com/hashicorp/hcl/v2/json"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
+
+	"github.com/platdev/plat/internal/hclbound"
 )
 
 // Input is one input variable.
@@ -51,22 +55,34 @@ var outSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 	{Name: "description"}, {Name: "sensitive"},
 }}
 
-// Parse reads the given .tf files (name to contents) and returns their variables
-// and outputs sorted by name. Files that do not parse contribute what they can;
-// the returned diagnostics say what was wrong.
+// Parse reads the given .tf and .tf.json files (name to contents) and returns
+// their variables and outputs sorted by name. Files that do not parse contribute
+// what they can; the returned diagnostics say what was wrong, with long values
+// shortened. A file nested deeper than hclbound.MaxDepth is refused before any
+// parser sees it.
 func Parse(files map[string][]byte) (Module, hcl.Diagnostics) {
 	m := Module{Inputs: []Input{}, Outputs: []Output{}}
 	var diags hcl.Diagnostics
 	names := make([]string, 0, len(files))
 	for n := range files {
-		if strings.HasSuffix(n, ".tf") {
+		if strings.HasSuffix(n, ".tf") || strings.HasSuffix(n, ".tf.json") {
 			names = append(names, n)
 		}
 	}
 	sort.Strings(names)
 	for _, n := range names {
 		src := files[n]
-		f, d := hclsyntax.ParseConfig(src, n, hcl.InitialPos)
+		isJSON := strings.HasSuffix(n, ".tf.json")
+		check, parse := hclbound.CheckHCL, hclsyntax.ParseConfig
+		if isJSON {
+			check = hclbound.CheckJSON
+			parse = func(src []byte, n string, _ hcl.Pos) (*hcl.File, hcl.Diagnostics) { return hcljson.Parse(src, n) }
+		}
+		if err := check(n, src, 0); err != nil {
+			diags = append(diags, depthDiag(err))
+			continue
+		}
+		f, d := parse(src, n, hcl.InitialPos)
 		diags = append(diags, d...)
 		if f == nil || f.Body == nil {
 			continue
@@ -83,6 +99,9 @@ func Parse(files map[string][]byte) (Module, hcl.Diagnostics) {
 				in := Input{Name: b.Labels[0], Required: true}
 				if a, ok := attrs.Attributes["type"]; ok {
 					in.Type = sourceText(src, a.Expr.Range())
+					if isJSON {
+						in.Type = stringAttr(a) // a string holding the type expression
+					}
 				}
 				in.Description = stringAttr(attrs.Attributes["description"])
 				in.Sensitive = boolAttr(attrs.Attributes["sensitive"])
@@ -100,6 +119,9 @@ func Parse(files map[string][]byte) (Module, hcl.Diagnostics) {
 				})
 			}
 		}
+	}
+	for _, d := range diags {
+		d.Summary, d.Detail = Shorten(d.Summary), Shorten(d.Detail)
 	}
 	sort.Slice(m.Inputs, func(i, j int) bool { return m.Inputs[i].Name < m.Inputs[j].Name })
 	sort.Slice(m.Outputs, func(i, j int) bool { return m.Outputs[i].Name < m.Outputs[j].Name })
@@ -147,4 +169,67 @@ func defaultText(src []byte, a *hcl.Attribute) string {
 		}
 	}
 	return sourceText(src, a.Expr.Range())
+}
+
+func depthDiag(err error) *hcl.Diagnostic {
+	var de *hclbound.DepthError
+	if !errors.As(err, &de) {
+		return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Nesting too deep", Detail: err.Error()}
+	}
+	end := de.Pos
+	end.Column++
+	end.Byte++
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Nesting too deep",
+		Detail:   de.Detail(),
+		Subject:  &hcl.Range{Filename: de.Filename, Start: de.Pos, End: end},
+	}
+}
+
+// maxQuoted bounds a quoted value inside a diagnostic; maxText bounds the
+// whole text.
+const (
+	maxQuoted = 80
+	maxText   = 500
+)
+
+// Shorten shortens each double-quoted value in a diagnostic's text to at most
+// 80 characters and the whole text to 500, marking each cut with an ellipsis, so
+// a huge invalid value is never echoed whole.
+func Shorten(s string) string {
+	if len(s) <= maxQuoted {
+		return s
+	}
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(s, '"')
+		if i < 0 {
+			b.WriteString(s)
+			break
+		}
+		j := strings.IndexByte(s[i+1:], '"')
+		if j < 0 {
+			b.WriteString(s[:i+1])
+			b.WriteString(clip(s[i+1:], maxQuoted))
+			break
+		}
+		b.WriteString(s[:i+1])
+		b.WriteString(clip(s[i+1:i+1+j], maxQuoted))
+		b.WriteByte('"')
+		s = s[i+j+2:]
+	}
+	return clip(b.String(), maxText)
+}
+
+// clip cuts s to at most n characters, the last three of them "...".
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-3]) + "..."
 }
