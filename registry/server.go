@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/platdev/plat/registry/internal/ownerfs"
 	"github.com/platdev/plat/registry/store/blobs"
 	"github.com/platdev/plat/registry/store/sqlstore"
 )
@@ -29,6 +30,9 @@ type StoreConfig struct {
 	// ArchiveCache is how many bytes of archives a server keeps in memory
 	// (blobs.Cache); 0 serves every download from the archive storage.
 	ArchiveCache int64
+	// Log receives warnings about the data directory (files other users can
+	// read); nil discards them.
+	Log *slog.Logger
 }
 
 // OpenStore opens the store cfg describes. With metadataOnly, no archive storage
@@ -36,6 +40,11 @@ type StoreConfig struct {
 func OpenStore(ctx context.Context, cfg StoreConfig, metadataOnly bool) (*sqlstore.Store, error) {
 	if cfg.DataDir == "" && (cfg.DB == "" || (cfg.Blob == "" && !metadataOnly)) {
 		return nil, errors.New("no data store: give --data DIR, or --db postgres://... (and --blob s3://... to serve)")
+	}
+	if cfg.DataDir != "" {
+		if err := ownerfs.MkdirAll(cfg.DataDir); err != nil {
+			return nil, fmt.Errorf("data directory: %w", err)
+		}
 	}
 	var b blobs.Blobs
 	if !metadataOnly {
@@ -69,6 +78,9 @@ func OpenStore(ctx context.Context, cfg StoreConfig, metadataOnly bool) (*sqlsto
 			b.Close()
 		}
 		return nil, fmt.Errorf("metadata database: %w", err)
+	}
+	if cfg.DataDir != "" {
+		warnOpen(cfg.DataDir, cfg.Log)
 	}
 	return st, nil
 }
@@ -136,4 +148,22 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, o ServeOptions)
 		err = serr
 	}
 	return err
+}
+
+// warnOpen logs a warning when the data directory or anything in it is open
+// to other users: the database holds the key that signs download grants.
+// Modes are left as the operator set them.
+func warnOpen(dir string, lg *slog.Logger) {
+	if lg == nil {
+		return
+	}
+	paths, n, err := ownerfs.Open(dir, 5)
+	if err != nil {
+		lg.Warn("check data directory permissions", "dir", dir, "err", err)
+		return
+	}
+	if n > 0 {
+		lg.Warn("data directory is readable by other users; it holds the key that signs download grants: run chmod -R go-rwx on it",
+			"dir", dir, "open_paths", n, "first", paths)
+	}
 }

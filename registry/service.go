@@ -391,7 +391,7 @@ func (s *Service) lookup(ctx context.Context, k store.Key) (store.Version, error
 // Archive opens the archive of version k for a client holding either a token
 // that may read the namespace or a valid grant (expires, sig) for k.
 func (s *Service) Archive(ctx context.Context, tok *store.Token, k store.Key, expires, grant string) (store.Archive, store.Version, error) {
-	if s.cfg.RequireReadToken && (grant == "" || !auth.VerifyGrant(s.key, k, expires, grant, time.Now())) {
+	if s.cfg.RequireReadToken && (grant == "" || !auth.VerifyGrant(s.key, k, expires, grant, time.Now(), s.cfg.GrantTTL)) {
 		if err := s.CanRead(tok, k.Namespace); err != nil {
 			if tok == nil && grant != "" {
 				return nil, store.Version{}, fmt.Errorf("%w: download grant is invalid or expired; ask the download endpoint again", ErrForbidden)

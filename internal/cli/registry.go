@@ -40,7 +40,8 @@ func newRegistryCmd(env *Env) *cobra.Command {
 	return cmd
 }
 
-func addStoreFlags(cmd *cobra.Command, cfg *registry.StoreConfig) {
+func addStoreFlags(env *Env, cmd *cobra.Command, cfg *registry.StoreConfig) {
+	cfg.Log = env.Log
 	cmd.Flags().StringVar(&cfg.DataDir, "data", "", "directory for the embedded store (SQLite metadata and archive files)")
 	cmd.Flags().StringVar(&cfg.DB, "db", "", "PostgreSQL URL for metadata (postgres://...) instead of SQLite in --data")
 	cmd.Flags().StringVar(&cfg.Blob, "blob", "", "bucket URL for archives (s3://bucket?endpoint=...&region=...) instead of files in --data")
@@ -83,7 +84,7 @@ func newRegistryServeCmd(env *Env) *cobra.Command {
 			return runServe(cmd.Context(), env, serveArgs{sc, listen, cert, key, readTok, accessLog, lim, drain, tokenTTL})
 		},
 	}
-	addStoreFlags(cmd, &sc)
+	addStoreFlags(env, cmd, &sc)
 	f := cmd.Flags()
 	f.StringVar(&listen, "listen", "127.0.0.1:8080", "address to listen on (HOST:PORT)")
 	f.StringVar(&cert, "tls-cert", "", "TLS certificate file (PEM); with --tls-key, serve HTTPS")
@@ -195,7 +196,7 @@ func newTokenCreateCmd(env *Env) *cobra.Command {
 			return nil
 		},
 	}
-	addStoreFlags(cmd, &sc)
+	addStoreFlags(env, cmd, &sc)
 	cmd.Flags().StringVar(&namespace, "namespace", "", "namespace the token is for (required)")
 	cmd.Flags().StringVar(&scope, "scope", "", "publish (implies read) or read (required)")
 	return cmd

@@ -96,7 +96,7 @@ creation time, oldest first. Secrets are never stored, so they cannot be shown.`
 			return tw.Flush()
 		},
 	}
-	addStoreFlags(cmd, &sc)
+	addStoreFlags(env, cmd, &sc)
 	cmd.Flags().StringVar(&namespace, "namespace", "", "only the tokens of this namespace")
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
 	return cmd
@@ -173,7 +173,7 @@ Exit status: 0 all revoked, 1 some token not found (the others are revoked),
 			return nil
 		},
 	}
-	addStoreFlags(cmd, &sc)
+	addStoreFlags(env, cmd, &sc)
 	return cmd
 }
 

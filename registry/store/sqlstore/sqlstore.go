@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -23,6 +22,7 @@ import (
 	// Registers the "sqlite" database/sql driver.
 	_ "modernc.org/sqlite"
 
+	"github.com/platdev/plat/registry/internal/ownerfs"
 	"github.com/platdev/plat/registry/store"
 	"github.com/platdev/plat/registry/store/blobs"
 )
@@ -41,7 +41,12 @@ var _ store.Store = (*Store)(nil)
 // OpenSQLite opens (creating if needed) the SQLite database at path in WAL mode.
 // b may be nil for a metadata-only store (token management).
 func OpenSQLite(ctx context.Context, path string, b blobs.Blobs) (*Store, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+	// The database holds the grant signing key: only its owner may read it.
+	// SQLite gives the -wal and -shm files the database file's mode.
+	if err := ownerfs.MkdirAll(filepath.Dir(path)); err != nil {
+		return nil, err
+	}
+	if err := ownerfs.CreateFile(path); err != nil {
 		return nil, err
 	}
 	q := url.Values{}
