@@ -20,10 +20,9 @@ import (
 	"sync"
 	"time"
 
-	goversion "github.com/hashicorp/go-version"
-
 	"github.com/platdev/plat/registry/archive"
 	"github.com/platdev/plat/registry/auth"
+	"github.com/platdev/plat/registry/module"
 	"github.com/platdev/plat/registry/store"
 	"github.com/platdev/plat/registry/tfdoc"
 )
@@ -282,30 +281,29 @@ func newModuleEntry(ref store.Ref, vs []store.Version, expires time.Time) *modul
 	return e
 }
 
-// semverLess orders versions; unparsable ones (never stored) sort first.
-func semverLess(a, b string) bool {
-	va, errA := goversion.NewSemver(a)
-	vb, errB := goversion.NewSemver(b)
-	if errA != nil || errB != nil {
-		return a < b
-	}
-	return va.LessThan(vb)
-}
-
 func sortVersions(vs []store.Version) {
-	sort.SliceStable(vs, func(i, j int) bool { return semverLess(vs[i].Version, vs[j].Version) })
+	module.Sort(vs, func(v store.Version) string { return v.Version })
 }
 
 // latest returns the newest release, or the newest pre-release if there is no
-// release.
+// release (module.Latest: what tofu picks without a version constraint).
 func (e *moduleEntry) latest() (store.Version, bool) {
-	for i := len(e.versions) - 1; i >= 0; i-- {
-		if !strings.ContainsAny(e.versions[i].Version, "-") {
-			return e.versions[i], true
-		}
+	names := make([]string, len(e.versions))
+	for i, v := range e.versions {
+		names[i] = v.Version
 	}
-	if len(e.versions) > 0 {
-		return e.versions[len(e.versions)-1], true
+	if i := module.Latest(names); i >= 0 {
+		return e.versions[i], true
+	}
+	return store.Version{}, false
+}
+
+// same returns the stored version equal to version up to build metadata.
+func (e *moduleEntry) same(version string) (store.Version, bool) {
+	for _, v := range e.versions {
+		if module.Same(v.Version, version) {
+			return v, true
+		}
 	}
 	return store.Version{}, false
 }
@@ -418,8 +416,8 @@ func (s *Service) Publish(ctx context.Context, tok *store.Token, k store.Key, bo
 	}
 	if e, err := s.module(ctx, k.Ref); err != nil {
 		return store.Version{}, err
-	} else if _, ok := e.get(k.Version); ok {
-		return store.Version{}, fmt.Errorf("%s version %s %w; versions are immutable, publish a new version", k.Ref, k.Version, ErrExists)
+	} else if v, ok := e.same(k.Version); ok {
+		return store.Version{}, existsErr(k, v.Version)
 	}
 	select {
 	case s.uploads <- struct{}{}:
@@ -461,13 +459,22 @@ func (s *Service) Publish(ctx context.Context, tok *store.Token, k store.Key, bo
 	err = s.st.Publish(ctx, nv, data)
 	s.invalidate(k.Ref)
 	if errors.Is(err, store.ErrExists) {
-		return store.Version{}, fmt.Errorf("%s version %s %w; versions are immutable, publish a new version", k.Ref, k.Version, ErrExists)
+		return store.Version{}, existsErr(k, k.Version)
 	}
 	if err != nil {
 		return store.Version{}, err
 	}
 	s.log.Info("published", "module", k.Ref.String(), "version", k.Version, "bytes", len(data), "files", len(contents.Files))
 	return store.Version{Key: k, Size: int64(len(data)), SHA256: nv.SHA256, PublishedAt: nv.PublishedAt, Description: nv.Description}, nil
+}
+
+// existsErr says that k cannot be published because version (equal to
+// k.Version up to build metadata) is stored.
+func existsErr(k store.Key, version string) error {
+	if version != k.Version {
+		return fmt.Errorf("%s version %s %w as %s (versions that differ only in build metadata are one version); versions are immutable, publish a new version", k.Ref, k.Version, ErrExists, version)
+	}
+	return fmt.Errorf("%s version %s %w; versions are immutable, publish a new version", k.Ref, k.Version, ErrExists)
 }
 
 func findReadme(root map[string][]byte) string {

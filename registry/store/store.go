@@ -8,6 +8,8 @@ import (
 	"errors"
 	"io"
 	"time"
+
+	"github.com/platdev/plat/registry/module"
 )
 
 // Sentinel errors every backend returns (wrapped or not) so that callers can use
@@ -21,24 +23,11 @@ var (
 	ErrNoBlobs = errors.New("store has no archive storage configured")
 )
 
-// Ref names a module: namespace, name and target system (provider).
-type Ref struct {
-	Namespace string
-	Name      string
-	System    string
-}
+// Ref names a module (module.Ref).
+type Ref = module.Ref
 
-// String returns the registry address form ns/name/system.
-func (r Ref) String() string { return r.Namespace + "/" + r.Name + "/" + r.System }
-
-// Key identifies one version of a module.
-type Key struct {
-	Ref
-	Version string
-}
-
-// String returns ns/name/system/version.
-func (k Key) String() string { return k.Ref.String() + "/" + k.Version }
+// Key identifies one version of a module (module.Key).
+type Key = module.Key
 
 // Version is the metadata of one published module version, without its
 // documentation (see Details).
@@ -109,7 +98,8 @@ type Archive interface {
 type Store interface {
 	// Publish stores the archive and then the version's metadata. It returns an
 	// error wrapping ErrExists, leaving the existing version untouched, when the
-	// version is already there. On any failure nothing becomes visible.
+	// version is already there, or one equal to it up to build metadata
+	// (module.Same: 1.0.0+build when 1.0.0 is stored). On any failure nothing becomes visible.
 	Publish(ctx context.Context, v NewVersion, archive []byte) error
 	// Versions lists the versions of one module in no particular order; an
 	// unknown module has none (and no error).

@@ -23,6 +23,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/platdev/plat/registry/internal/ownerfs"
+	"github.com/platdev/plat/registry/module"
 	"github.com/platdev/plat/registry/store"
 	"github.com/platdev/plat/registry/store/blobs"
 )
@@ -217,6 +218,9 @@ func (s *Store) insert(ctx context.Context, v store.NewVersion, key string, size
 		return false, err
 	}
 	defer tx.Rollback()
+	if same, err := s.sameVersion(ctx, tx, v.Key); err != nil || same {
+		return false, err
+	}
 	res, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO module_versions
 		(namespace, name, system, version, blob_key, size, sha256, published_at, description, readme, doc, downloads)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
@@ -234,6 +238,34 @@ func (s *Store) insert(ctx context.Context, v store.NewVersion, key string, size
 		return false, nil
 	}
 	return true, tx.Commit()
+}
+
+// sameVersion reports whether the module of k holds a version equal to
+// k.Version up to build metadata. Publishes of one module are serialised
+// until tx ends (SQLite: the immediate transaction holds the write lock;
+// PostgreSQL: an advisory lock on the module), so two such versions cannot
+// both be inserted.
+func (s *Store) sameVersion(ctx context.Context, tx *sql.Tx, k store.Key) (bool, error) {
+	if s.postgres {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(74110302, hashtext($1))`, k.Ref.String()); err != nil {
+			return false, err
+		}
+	}
+	rows, err := tx.QueryContext(ctx, s.rebind(`SELECT version FROM module_versions WHERE namespace = ? AND name = ? AND system = ?`), k.Namespace, k.Name, k.System)
+	if err != nil {
+		return false, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return false, err
+		}
+		if module.Same(v, k.Version) {
+			return true, nil
+		}
+	}
+	return false, rows.Err()
 }
 
 type scanner interface{ Scan(...any) error }

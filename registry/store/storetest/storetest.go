@@ -31,6 +31,7 @@ func Run(t *testing.T, newStorage func(t *testing.T) Opener) {
 	}{
 		{"PublishAndRead", testPublishAndRead},
 		{"Immutable", testImmutable},
+		{"SameUpToBuild", testSameUpToBuild},
 		{"Unknown", testUnknown},
 		{"List", testList},
 		{"Downloads", testDownloads},
@@ -387,5 +388,25 @@ func testPersistence(t *testing.T, open Opener) {
 	key2, _ := s2.SigningKey(context.Background())
 	if string(key1) != string(key2) {
 		t.Fatal("signing key changed across reopen")
+	}
+}
+
+// testSameUpToBuild checks that versions equal up to build metadata are one
+// version: the second is refused with ErrExists.
+func testSameUpToBuild(t *testing.T, open Opener) {
+	s := mustOpen(t, open)
+	publish(t, s, key("acme", "db", "aws", "1.0.0"))
+	publish(t, s, key("acme", "db", "aws", "2.0.0+build.1"))
+	for _, v := range []string{"1.0.0+build", "2.0.0", "2.0.0+build.2"} {
+		k := key("acme", "db", "aws", v)
+		data := archiveBytes(k)
+		if err := s.Publish(context.Background(), newVersion(k, data), data); !errors.Is(err, store.ErrExists) {
+			t.Errorf("publish %s = %v, want ErrExists", v, err)
+		}
+	}
+	// Another module may have them.
+	publish(t, s, key("acme", "db", "gcp", "1.0.0+build"))
+	if got := versionsOf(t, s, store.Ref{Namespace: "acme", Name: "db", System: "aws"}); fmt.Sprint(got) != "[1.0.0 2.0.0+build.1]" {
+		t.Fatalf("versions = %v", got)
 	}
 }
