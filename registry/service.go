@@ -20,6 +20,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/maypok86/otter/v2"
+
 	"github.com/platdev/plat/registry/archive"
 	"github.com/platdev/plat/registry/auth"
 	"github.com/platdev/plat/registry/module"
@@ -40,6 +42,10 @@ type Config struct {
 	// is asked again (default 1 s; publishes through this Service invalidate at once,
 	// the TTL bounds staleness when other replicas publish).
 	CacheTTL time.Duration
+	// ListCacheTTL is how long list and search answers are served from memory
+	// (default 1 s; negative: not cached). Publishes through this Service clear
+	// them at once.
+	ListCacheTTL time.Duration
 	// TokenTTL is how long a token, once looked up, is trusted before the store
 	// is asked again (default 5 s; negative: every request asks). It bounds how
 	// long a revoked token keeps working on a replica.
@@ -68,6 +74,8 @@ type Service struct {
 
 	dlMu      sync.Mutex
 	downloads map[store.Key]int64
+
+	lists *otter.Cache[ListQuery, ModuleList] // nil: not cached
 
 	uploads chan struct{} // semaphore
 }
@@ -99,6 +107,9 @@ func NewService(ctx context.Context, st store.Store, cfg Config) (*Service, erro
 	if cfg.CacheTTL <= 0 {
 		cfg.CacheTTL = time.Second
 	}
+	if cfg.ListCacheTTL == 0 {
+		cfg.ListCacheTTL = time.Second
+	}
 	if cfg.FlushInterval <= 0 {
 		cfg.FlushInterval = 5 * time.Second
 	}
@@ -121,6 +132,7 @@ func NewService(ctx context.Context, st store.Store, cfg Config) (*Service, erro
 		modules:   map[store.Ref]*moduleEntry{},
 		tokens:    map[string]tokenEntry{},
 		downloads: map[store.Key]int64{},
+		lists:     newListCache(cfg.ListCacheTTL),
 		uploads:   make(chan struct{}, cfg.MaxConcurrentUploads),
 	}, nil
 }
@@ -254,6 +266,9 @@ func (s *Service) invalidate(ref store.Ref) {
 	s.mu.Lock()
 	delete(s.modules, ref)
 	s.mu.Unlock()
+	if s.lists != nil {
+		s.lists.InvalidateAll()
+	}
 }
 
 type versionsResponse struct {
@@ -521,120 +536,6 @@ func clip(s string) string {
 		return string(r[:197]) + "..."
 	}
 	return s
-}
-
-// ModuleSummary is one module in list and search results: its latest version.
-type ModuleSummary struct {
-	ID          string    `json:"id"`
-	Owner       string    `json:"owner"`
-	Namespace   string    `json:"namespace"`
-	Name        string    `json:"name"`
-	Version     string    `json:"version"`
-	Provider    string    `json:"provider"`
-	Description string    `json:"description"`
-	Source      string    `json:"source"`
-	PublishedAt time.Time `json:"published_at"`
-	Downloads   int64     `json:"downloads"`
-	Verified    bool      `json:"verified"`
-}
-
-// ListMeta is the pagination block of list responses.
-type ListMeta struct {
-	Limit         int    `json:"limit"`
-	CurrentOffset int    `json:"current_offset"`
-	NextOffset    *int   `json:"next_offset,omitempty"`
-	PrevOffset    *int   `json:"prev_offset,omitempty"`
-	NextURL       string `json:"next_url,omitempty"`
-}
-
-// ModuleList is the body of the list and search endpoints.
-type ModuleList struct {
-	Meta    ListMeta        `json:"meta"`
-	Modules []ModuleSummary `json:"modules"`
-}
-
-// ListQuery selects modules for List.
-type ListQuery struct {
-	Namespace string // "" for all
-	Query     string // case-insensitive substring of ns, name, system or description
-	Offset    int
-	Limit     int
-}
-
-// List lists modules (latest version of each), filtered and paginated. When reads
-// need a token, only the token's namespace is listed.
-func (s *Service) List(ctx context.Context, tok *store.Token, q ListQuery) (ModuleList, error) {
-	if s.cfg.RequireReadToken {
-		if tok == nil {
-			return ModuleList{}, fmt.Errorf("%w: this registry requires a token to read modules", ErrUnauthorized)
-		}
-		if q.Namespace != "" && q.Namespace != tok.Namespace {
-			return ModuleList{}, fmt.Errorf("%w: token is for namespace %q, not %q", ErrForbidden, tok.Namespace, q.Namespace)
-		}
-		q.Namespace = tok.Namespace
-	}
-	if q.Limit <= 0 || q.Limit > 100 {
-		q.Limit = 15
-	}
-	if q.Offset < 0 {
-		q.Offset = 0
-	}
-	all, err := s.st.List(ctx, q.Namespace)
-	if err != nil {
-		return ModuleList{}, err
-	}
-	groups := map[store.Ref][]store.Version{}
-	var refs []store.Ref
-	for _, v := range all {
-		if _, ok := groups[v.Ref]; !ok {
-			refs = append(refs, v.Ref)
-		}
-		groups[v.Ref] = append(groups[v.Ref], v)
-	}
-	sort.Slice(refs, func(i, j int) bool { return refs[i].String() < refs[j].String() })
-	needle := strings.ToLower(strings.TrimSpace(q.Query))
-	var mods []ModuleSummary
-	for _, ref := range refs {
-		e := newModuleEntry(ref, groups[ref], time.Time{})
-		v, _ := e.latest()
-		var dl int64
-		for _, x := range e.versions {
-			dl += x.Downloads
-		}
-		m := summary(v)
-		m.Downloads = dl
-		if needle != "" && !strings.Contains(strings.ToLower(m.ID+" "+m.Description), needle) {
-			continue
-		}
-		mods = append(mods, m)
-	}
-	out := ModuleList{Meta: ListMeta{Limit: q.Limit, CurrentOffset: q.Offset}, Modules: []ModuleSummary{}}
-	if q.Offset < len(mods) {
-		end := min(q.Offset+q.Limit, len(mods))
-		out.Modules = mods[q.Offset:end]
-		if end < len(mods) {
-			out.Meta.NextOffset = &end
-		}
-	}
-	if q.Offset > 0 {
-		p := max(q.Offset-q.Limit, 0)
-		out.Meta.PrevOffset = &p
-	}
-	return out, nil
-}
-
-func summary(v store.Version) ModuleSummary {
-	return ModuleSummary{
-		ID:          v.Key.String(),
-		Namespace:   v.Namespace,
-		Name:        v.Name,
-		Version:     v.Version,
-		Provider:    v.System,
-		Description: v.Description,
-		Source:      v.Ref.String(),
-		PublishedAt: v.PublishedAt,
-		Downloads:   v.Downloads,
-	}
 }
 
 // ModuleDetails is the body of the details and latest-version endpoints, in the

@@ -61,6 +61,28 @@ type NewVersion struct {
 	PublishedAt time.Time
 }
 
+// ModuleQuery selects and pages the modules Store.Modules returns. Empty
+// fields select everything.
+type ModuleQuery struct {
+	Namespace string
+	System    string
+	// Query is a case-insensitive substring of the module's latest version
+	// address (ns/name/system/version) or of that version's description.
+	Query string
+	// Offset skips that many modules; Limit (when positive) bounds how many are
+	// returned.
+	Offset, Limit int
+}
+
+// Module is one module as Store.Modules lists it.
+type Module struct {
+	// Latest is the module's latest version (module.Latest), without
+	// documentation; its Downloads are that version's.
+	Latest Version
+	// Downloads is the sum over all the module's versions.
+	Downloads int64
+}
+
 // Scope is what a token may do.
 type Scope string
 
@@ -106,9 +128,10 @@ type Store interface {
 	Versions(ctx context.Context, ref Ref) ([]Version, error)
 	// Details returns one version with its documentation, or ErrNotFound.
 	Details(ctx context.Context, k Key) (Details, error)
-	// List returns every version of every module in namespace (all namespaces when
-	// namespace is empty), without documentation.
-	List(ctx context.Context, namespace string) ([]Version, error)
+	// Modules returns one entry per module matching q, with its latest version
+	// (module.Latest) and the downloads of all its versions, ordered by address
+	// (ns/name/system, compared as bytes), from q.Offset, at most q.Limit.
+	Modules(ctx context.Context, q ModuleQuery) ([]Module, error)
 	// OpenArchive opens the archive of a version previously returned by Versions,
 	// Details or List.
 	OpenArchive(ctx context.Context, v Version) (Archive, error)
