@@ -14,6 +14,7 @@ import (
 	"github.com/platdev/plat/registry"
 	"github.com/platdev/plat/registry/archive"
 	"github.com/platdev/plat/registry/auth"
+	"github.com/platdev/plat/registry/serve"
 	"github.com/platdev/plat/registry/store"
 )
 
@@ -40,7 +41,7 @@ func newRegistryCmd(env *Env) *cobra.Command {
 	return cmd
 }
 
-func addStoreFlags(env *Env, cmd *cobra.Command, cfg *registry.StoreConfig) {
+func addStoreFlags(env *Env, cmd *cobra.Command, cfg *serve.StoreConfig) {
 	cfg.Log = env.Log
 	cmd.Flags().StringVar(&cfg.DataDir, "data", "", "directory for the embedded store (SQLite metadata and archive files)")
 	cmd.Flags().StringVar(&cfg.DB, "db", "", "PostgreSQL URL for metadata (postgres://...) instead of SQLite in --data")
@@ -49,7 +50,7 @@ func addStoreFlags(env *Env, cmd *cobra.Command, cfg *registry.StoreConfig) {
 
 func newRegistryServeCmd(env *Env) *cobra.Command {
 	var (
-		sc        registry.StoreConfig
+		sc        serve.StoreConfig
 		listen    string
 		cert, key string
 		readTok   bool
@@ -66,8 +67,8 @@ func newRegistryServeCmd(env *Env) *cobra.Command {
 			if (cert == "") != (key == "") {
 				return usageErr(errors.New("registry serve: --tls-cert and --tls-key go together"))
 			}
-			if sc.DataDir == "" && (sc.DB == "" || sc.Blob == "") {
-				return usageErr(errors.New("registry serve: give --data DIR (or both --db and --blob)"))
+			if err := needStore("registry serve", sc, false); err != nil {
+				return err
 			}
 			if tokenTTL < 0 {
 				return usageErr(errors.New("registry serve: --token-cache-ttl must not be negative"))
@@ -95,13 +96,13 @@ func newRegistryServeCmd(env *Env) *cobra.Command {
 	f.Int64Var(&lim.MaxUnpacked, "max-unpacked-bytes", lim.MaxUnpacked, "largest accepted module once unpacked")
 	f.IntVar(&lim.MaxFiles, "max-files", lim.MaxFiles, "most files and directories an archive may hold")
 	f.DurationVar(&tokenTTL, "token-cache-ttl", registry.DefaultTokenTTL, "how long a looked-up token is trusted before asking the store again; a revoked token works this long at most (0: ask on every request)")
-	f.Int64Var(&sc.ArchiveCache, "archive-cache-bytes", registry.DefaultArchiveCache, "how many bytes of module archives to keep in memory for downloads (0: none)")
+	f.Int64Var(&sc.ArchiveCache, "archive-cache-bytes", serve.DefaultArchiveCache, "how many bytes of module archives to keep in memory for downloads (0: none)")
 	f.DurationVar(&drain, "shutdown-timeout", 30*time.Second, "how long in-flight requests may finish after SIGINT/SIGTERM")
 	return cmd
 }
 
 type serveArgs struct {
-	sc        registry.StoreConfig
+	sc        serve.StoreConfig
 	listen    string
 	cert, key string
 	readTok   bool
@@ -119,7 +120,7 @@ func runServe(ctx context.Context, env *Env, a serveArgs) error {
 			return usageErr(fmt.Errorf("registry serve: load TLS certificate: %w", err))
 		}
 	}
-	st, err := registry.OpenStore(ctx, a.sc, false)
+	st, err := serve.OpenStore(ctx, a.sc, false)
 	if err != nil {
 		return usageErr(fmt.Errorf("registry serve: %w", err))
 	}
@@ -146,7 +147,7 @@ func runServe(ctx context.Context, env *Env, a serveArgs) error {
 	defer accessOut.Close()
 	accessLog := slog.New(slog.NewTextHandler(accessOut, nil))
 	h := registry.NewHandler(svc, registry.HandlerOptions{Log: lg, AccessLog: a.accessLog, AccessLogger: accessLog})
-	err = registry.Serve(ctx, ln, h, registry.ServeOptions{TLSCert: a.cert, TLSKey: a.key, ShutdownTimeout: a.drain, Log: lg})
+	err = serve.Serve(ctx, ln, h, serve.Options{TLSCert: a.cert, TLSKey: a.key, ShutdownTimeout: a.drain, Log: lg})
 	stopRun()
 	<-done // download counts are written before the store closes
 	if err != nil {
@@ -158,7 +159,7 @@ func runServe(ctx context.Context, env *Env, a serveArgs) error {
 
 func newTokenCreateCmd(env *Env) *cobra.Command {
 	var (
-		sc        registry.StoreConfig
+		sc        serve.StoreConfig
 		namespace string
 		scope     string
 	)
@@ -167,7 +168,7 @@ func newTokenCreateCmd(env *Env) *cobra.Command {
 		Short: "Mint a token for a namespace and print it (only its hash is stored)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := needMetadataStore("registry token create", sc); err != nil {
+			if err := needStore("registry token create", sc, true); err != nil {
 				return err
 			}
 			if namespace == "" {
@@ -180,7 +181,7 @@ func newTokenCreateCmd(env *Env) *cobra.Command {
 				return usageErr(fmt.Errorf("registry token create: --scope must be publish or read, not %q", scope))
 			}
 			ctx := cmd.Context()
-			st, err := registry.OpenStore(ctx, sc, true)
+			st, err := serve.OpenStore(ctx, sc, true)
 			if err != nil {
 				return usageErr(fmt.Errorf("registry token create: %w", err))
 			}

@@ -1,4 +1,4 @@
-package registry_test
+package serve_test
 
 import (
 	"bytes"
@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/platdev/plat/registry"
+	"github.com/platdev/plat/registry/archive"
 	"github.com/platdev/plat/registry/auth"
+	"github.com/platdev/plat/registry/serve"
 	"github.com/platdev/plat/registry/store"
 )
 
@@ -29,7 +31,7 @@ func TestDataDirOwnerOnly(t *testing.T) {
 	lg := slog.New(slog.NewTextHandler(&logs, nil))
 	ctx := context.Background()
 	// token create: metadata only.
-	st, err := registry.OpenStore(ctx, registry.StoreConfig{DataDir: data, Log: lg}, true)
+	st, err := serve.OpenStore(ctx, serve.StoreConfig{DataDir: data, Log: lg}, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +42,7 @@ func TestDataDirOwnerOnly(t *testing.T) {
 	st.Close()
 	// serve: metadata and archives, kept open while the files are checked so
 	// that SQLite's -wal and -shm exist.
-	st, err = registry.OpenStore(ctx, registry.StoreConfig{DataDir: data, Log: lg}, false)
+	st, err = serve.OpenStore(ctx, serve.StoreConfig{DataDir: data, Log: lg}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +53,7 @@ func TestDataDirOwnerOnly(t *testing.T) {
 	}
 	tok := &store.Token{Namespace: "acme", Scope: store.ScopePublish}
 	k := store.Key{Ref: store.Ref{Namespace: "acme", Name: "network", System: "aws"}, Version: "1.0.0"}
-	if _, err := svc.Publish(ctx, tok, k, bytes.NewReader(tarGz(t, goodArchive))); err != nil {
+	if _, err := svc.Publish(ctx, tok, k, bytes.NewReader(module(t))); err != nil {
 		t.Fatal(err)
 	}
 	seen := map[string]bool{}
@@ -92,7 +94,7 @@ func TestDataDirOwnerOnly(t *testing.T) {
 func TestDataDirCreatedOwnerOnly(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "new", "data")
 	var logs bytes.Buffer
-	st, err := registry.OpenStore(context.Background(), registry.StoreConfig{DataDir: data, Log: slog.New(slog.NewTextHandler(&logs, nil))}, false)
+	st, err := serve.OpenStore(context.Background(), serve.StoreConfig{DataDir: data, Log: slog.New(slog.NewTextHandler(&logs, nil))}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,4 +109,18 @@ func TestDataDirCreatedOwnerOnly(t *testing.T) {
 	if logs.Len() > 0 {
 		t.Errorf("unexpected logs:\n%s", logs.String())
 	}
+}
+
+// module returns a small valid module archive.
+func module(t *testing.T) []byte {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte("variable \"name\" {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	data, err := archive.Pack(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }

@@ -1,4 +1,8 @@
-package registry
+// Package serve opens a registry's stores and serves its handler: it is the
+// one package that links the concrete backends (SQLite, PostgreSQL, files, S3
+// through gocloud), so the registry package itself depends only on
+// store.Store.
+package serve
 
 import (
 	"context"
@@ -35,11 +39,28 @@ type StoreConfig struct {
 	Log *slog.Logger
 }
 
+// ErrNoStore means a StoreConfig names too little to open a store.
+var ErrNoStore = errors.New("no data store")
+
+// Check reports (as an error wrapping ErrNoStore, phrased in the CLI's flags)
+// whether cfg names enough storage: metadata (DataDir or DB) for token
+// management (metadataOnly), and archives as well (DataDir, or DB and Blob) to
+// serve. It is the one place that rule lives.
+func (cfg StoreConfig) Check(metadataOnly bool) error {
+	switch {
+	case metadataOnly && cfg.DataDir == "" && cfg.DB == "":
+		return fmt.Errorf("%w: give --data DIR or --db URL (postgres://)", ErrNoStore)
+	case !metadataOnly && cfg.DataDir == "" && (cfg.DB == "" || cfg.Blob == ""):
+		return fmt.Errorf("%w: give --data DIR (or both --db and --blob)", ErrNoStore)
+	}
+	return nil
+}
+
 // OpenStore opens the store cfg describes. With metadataOnly, no archive storage
 // is opened (enough for token management).
 func OpenStore(ctx context.Context, cfg StoreConfig, metadataOnly bool) (*sqlstore.Store, error) {
-	if cfg.DataDir == "" && (cfg.DB == "" || (cfg.Blob == "" && !metadataOnly)) {
-		return nil, errors.New("no data store: give --data DIR, or --db postgres://... (and --blob s3://... to serve)")
+	if err := cfg.Check(metadataOnly); err != nil {
+		return nil, err
 	}
 	if cfg.DataDir != "" {
 		if err := ownerfs.MkdirAll(cfg.DataDir); err != nil {
@@ -85,8 +106,8 @@ func OpenStore(ctx context.Context, cfg StoreConfig, metadataOnly bool) (*sqlsto
 	return st, nil
 }
 
-// ServeOptions configures Serve. Zero timeouts take the defaults.
-type ServeOptions struct {
+// Options configures Serve. Zero timeouts take the defaults.
+type Options struct {
 	TLSCert, TLSKey   string
 	ReadHeaderTimeout time.Duration // default 10 s
 	ReadTimeout       time.Duration // default 5 min (uploads)
@@ -98,7 +119,7 @@ type ServeOptions struct {
 
 // Serve serves h on ln until ctx is cancelled, then stops accepting connections
 // and waits (up to ShutdownTimeout) for in-flight requests to finish.
-func Serve(ctx context.Context, ln net.Listener, h http.Handler, o ServeOptions) error {
+func Serve(ctx context.Context, ln net.Listener, h http.Handler, o Options) error {
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
 			*d = v
