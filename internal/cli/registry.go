@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"time"
 
@@ -120,15 +119,19 @@ func runServe(ctx context.Context, env *Env, a serveArgs) error {
 			return usageErr(fmt.Errorf("registry serve: load TLS certificate: %w", err))
 		}
 	}
-	st, err := serve.OpenStore(ctx, a.sc, false)
+	cfg := serve.Config{
+		Store:   a.sc,
+		Service: registry.Config{RequireReadToken: a.readTok, Limits: a.lim, TokenTTL: a.tokenTTL, Log: lg},
+		Log:     lg,
+	}
+	if a.accessLog {
+		cfg.AccessLog = env.Stderr
+	}
+	reg, err := serve.Open(ctx, cfg)
 	if err != nil {
 		return usageErr(fmt.Errorf("registry serve: %w", err))
 	}
-	defer st.Close()
-	svc, err := registry.NewService(ctx, st, registry.Config{RequireReadToken: a.readTok, Limits: a.lim, TokenTTL: a.tokenTTL, Log: lg})
-	if err != nil {
-		return usageErr(fmt.Errorf("registry serve: %w", err))
-	}
+	defer reg.Close()
 	ln, err := net.Listen("tcp", a.listen)
 	if err != nil {
 		return usageErr(fmt.Errorf("registry serve: %w", err))
@@ -138,18 +141,7 @@ func runServe(ctx context.Context, env *Env, a serveArgs) error {
 		scheme = "https"
 	}
 	lg.Info("plat registry listening", "url", scheme+"://"+ln.Addr().String(), "require_read_token", a.readTok)
-	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
-	done := make(chan struct{})
-	go func() { svc.Run(runCtx); close(done) }()
-	// Access records go through a buffer flushed every 100 ms: one write per
-	// request to stderr would dominate the cost of a version lookup.
-	accessOut := registry.NewBufferedLog(env.Stderr, 100*time.Millisecond)
-	defer accessOut.Close()
-	accessLog := slog.New(slog.NewTextHandler(accessOut, nil))
-	h := registry.NewHandler(svc, registry.HandlerOptions{Log: lg, AccessLog: a.accessLog, AccessLogger: accessLog})
-	err = serve.Serve(ctx, ln, h, serve.Options{TLSCert: a.cert, TLSKey: a.key, ShutdownTimeout: a.drain, Log: lg})
-	stopRun()
-	<-done // download counts are written before the store closes
+	err = reg.Serve(ctx, ln, serve.Options{TLSCert: a.cert, TLSKey: a.key, ShutdownTimeout: a.drain, Log: lg})
 	if err != nil {
 		return exit(ExitFail, fmt.Errorf("registry serve: %w", err))
 	}
