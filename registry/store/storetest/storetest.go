@@ -10,6 +10,7 @@ import (
 	"io"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -444,9 +445,35 @@ func testSameUpToBuild(t *testing.T, open Opener) {
 			t.Errorf("publish %s = %v, want ErrExists", v, err)
 		}
 	}
+	// Racing publishes of one version with different build metadata: exactly
+	// one is stored.
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	stored := 0
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			k := key("acme", "db", "aws", fmt.Sprintf("5.0.0+b%d", i))
+			data := archiveBytes(k)
+			err := s.Publish(context.Background(), newVersion(k, data), data)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				stored++
+			case !errors.Is(err, store.ErrExists):
+				t.Errorf("publish %s: %v", k, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if stored != 1 {
+		t.Errorf("%d of 8 racing 5.0.0+b* publishes stored, want 1", stored)
+	}
 	// Another module may have them.
 	publish(t, s, key("acme", "db", "gcp", "1.0.0+build"))
-	if got := versionsOf(t, s, store.Ref{Namespace: "acme", Name: "db", System: "aws"}); fmt.Sprint(got) != "[1.0.0 2.0.0+build.1]" {
+	if got := versionsOf(t, s, store.Ref{Namespace: "acme", Name: "db", System: "aws"}); len(got) != 3 || got[0] != "1.0.0" || got[1] != "2.0.0+build.1" || !strings.HasPrefix(got[2], "5.0.0+b") {
 		t.Fatalf("versions = %v", got)
 	}
 }
