@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/platdev/plat/registry/archive"
+	"github.com/platdev/plat/registry/module"
 	"github.com/platdev/plat/registry/store"
 )
 
@@ -16,7 +17,7 @@ var (
 	// ErrExists means the version is already published; versions are immutable.
 	ErrExists = store.ErrExists
 	// ErrInvalid means a bad name or version (archive.ErrInvalid: a bad archive).
-	ErrInvalid = errors.New("invalid request")
+	ErrInvalid = module.ErrInvalid
 	// ErrTooLarge means the upload exceeds a size limit (see also
 	// archive.ErrTooLarge).
 	ErrTooLarge = errors.New("request too large")

@@ -261,7 +261,7 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request, tok *store.Toke
 
 func (h *Handler) listing(w http.ResponseWriter, r *http.Request, tok *store.Token, ns string) error {
 	q := r.URL.Query()
-	lq := ListQuery{Namespace: ns, Query: q.Get("q")}
+	lq := ListQuery{Namespace: ns, Provider: q.Get("provider"), Query: q.Get("q")}
 	lq.Offset, _ = strconv.Atoi(q.Get("offset"))
 	lq.Limit, _ = strconv.Atoi(q.Get("limit"))
 	list, err := h.svc.List(r.Context(), tok, lq)

@@ -22,6 +22,7 @@ import (
 	"github.com/platdev/plat/registry"
 	"github.com/platdev/plat/registry/archive"
 	"github.com/platdev/plat/registry/auth"
+	"github.com/platdev/plat/registry/serve"
 	"github.com/platdev/plat/registry/store"
 )
 
@@ -36,7 +37,7 @@ type testRegistry struct {
 func newTestRegistry(t testing.TB, cfg registry.Config) *testRegistry {
 	t.Helper()
 	data := t.TempDir()
-	st, err := registry.OpenStore(context.Background(), registry.StoreConfig{DataDir: data, ArchiveCache: registry.DefaultArchiveCache}, false)
+	st, err := serve.OpenStore(context.Background(), serve.StoreConfig{DataDir: data, ArchiveCache: serve.DefaultArchiveCache}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -531,7 +532,7 @@ func TestServeDrains(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
-	go func() { served <- registry.Serve(ctx, ln, h, registry.ServeOptions{}) }()
+	go func() { served <- serve.Serve(ctx, ln, h, serve.Options{}) }()
 	got := make(chan string, 1)
 	go func() {
 		resp, err := http.Get("http://" + ln.Addr().String() + "/slow")

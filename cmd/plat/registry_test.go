@@ -33,9 +33,9 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/platdev/plat/internal/cli"
+	"github.com/platdev/plat/internal/registrytest"
 	"github.com/platdev/plat/internal/testtools"
 	"github.com/platdev/plat/registry/archive"
-	"github.com/platdev/plat/registry/testsvc"
 )
 
 // TestRegistryScripts runs the registry's CLI scripts (token create, publish and
@@ -571,8 +571,8 @@ func TestRegistryApprovedModules(t *testing.T) {
 // through the database).
 func TestRegistryScaleOut(t *testing.T) {
 	tofu := testtools.Bin(t, "tofu")
-	pg := testsvc.StartPostgres(t)
-	s3 := testsvc.StartS3(t)
+	pg := registrytest.StartPostgres(t)
+	s3 := registrytest.StartS3(t)
 	dsn, bucket := pg.NewDatabase(t), s3.NewBucket(t)
 	dir := t.TempDir()
 	ca, cert, key := testCA(t, dir)

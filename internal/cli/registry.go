@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/platdev/plat/registry"
 	"github.com/platdev/plat/registry/archive"
 	"github.com/platdev/plat/registry/auth"
+	"github.com/platdev/plat/registry/serve"
 	"github.com/platdev/plat/registry/store"
 )
 
@@ -40,7 +40,8 @@ func newRegistryCmd(env *Env) *cobra.Command {
 	return cmd
 }
 
-func addStoreFlags(cmd *cobra.Command, cfg *registry.StoreConfig) {
+func addStoreFlags(env *Env, cmd *cobra.Command, cfg *serve.StoreConfig) {
+	cfg.Log = env.Log
 	cmd.Flags().StringVar(&cfg.DataDir, "data", "", "directory for the embedded store (SQLite metadata and archive files)")
 	cmd.Flags().StringVar(&cfg.DB, "db", "", "PostgreSQL URL for metadata (postgres://...) instead of SQLite in --data")
 	cmd.Flags().StringVar(&cfg.Blob, "blob", "", "bucket URL for archives (s3://bucket?endpoint=...&region=...) instead of files in --data")
@@ -48,7 +49,7 @@ func addStoreFlags(cmd *cobra.Command, cfg *registry.StoreConfig) {
 
 func newRegistryServeCmd(env *Env) *cobra.Command {
 	var (
-		sc        registry.StoreConfig
+		sc        serve.StoreConfig
 		listen    string
 		cert, key string
 		readTok   bool
@@ -65,8 +66,8 @@ func newRegistryServeCmd(env *Env) *cobra.Command {
 			if (cert == "") != (key == "") {
 				return usageErr(errors.New("registry serve: --tls-cert and --tls-key go together"))
 			}
-			if sc.DataDir == "" && (sc.DB == "" || sc.Blob == "") {
-				return usageErr(errors.New("registry serve: give --data DIR (or both --db and --blob)"))
+			if err := needStore("registry serve", sc, false); err != nil {
+				return err
 			}
 			if tokenTTL < 0 {
 				return usageErr(errors.New("registry serve: --token-cache-ttl must not be negative"))
@@ -83,7 +84,7 @@ func newRegistryServeCmd(env *Env) *cobra.Command {
 			return runServe(cmd.Context(), env, serveArgs{sc, listen, cert, key, readTok, accessLog, lim, drain, tokenTTL})
 		},
 	}
-	addStoreFlags(cmd, &sc)
+	addStoreFlags(env, cmd, &sc)
 	f := cmd.Flags()
 	f.StringVar(&listen, "listen", "127.0.0.1:8080", "address to listen on (HOST:PORT)")
 	f.StringVar(&cert, "tls-cert", "", "TLS certificate file (PEM); with --tls-key, serve HTTPS")
@@ -94,13 +95,13 @@ func newRegistryServeCmd(env *Env) *cobra.Command {
 	f.Int64Var(&lim.MaxUnpacked, "max-unpacked-bytes", lim.MaxUnpacked, "largest accepted module once unpacked")
 	f.IntVar(&lim.MaxFiles, "max-files", lim.MaxFiles, "most files and directories an archive may hold")
 	f.DurationVar(&tokenTTL, "token-cache-ttl", registry.DefaultTokenTTL, "how long a looked-up token is trusted before asking the store again; a revoked token works this long at most (0: ask on every request)")
-	f.Int64Var(&sc.ArchiveCache, "archive-cache-bytes", registry.DefaultArchiveCache, "how many bytes of module archives to keep in memory for downloads (0: none)")
+	f.Int64Var(&sc.ArchiveCache, "archive-cache-bytes", serve.DefaultArchiveCache, "how many bytes of module archives to keep in memory for downloads (0: none)")
 	f.DurationVar(&drain, "shutdown-timeout", 30*time.Second, "how long in-flight requests may finish after SIGINT/SIGTERM")
 	return cmd
 }
 
 type serveArgs struct {
-	sc        registry.StoreConfig
+	sc        serve.StoreConfig
 	listen    string
 	cert, key string
 	readTok   bool
@@ -118,15 +119,19 @@ func runServe(ctx context.Context, env *Env, a serveArgs) error {
 			return usageErr(fmt.Errorf("registry serve: load TLS certificate: %w", err))
 		}
 	}
-	st, err := registry.OpenStore(ctx, a.sc, false)
+	cfg := serve.Config{
+		Store:   a.sc,
+		Service: registry.Config{RequireReadToken: a.readTok, Limits: a.lim, TokenTTL: a.tokenTTL, Log: lg},
+		Log:     lg,
+	}
+	if a.accessLog {
+		cfg.AccessLog = env.Stderr
+	}
+	reg, err := serve.Open(ctx, cfg)
 	if err != nil {
 		return usageErr(fmt.Errorf("registry serve: %w", err))
 	}
-	defer st.Close()
-	svc, err := registry.NewService(ctx, st, registry.Config{RequireReadToken: a.readTok, Limits: a.lim, TokenTTL: a.tokenTTL, Log: lg})
-	if err != nil {
-		return usageErr(fmt.Errorf("registry serve: %w", err))
-	}
+	defer reg.Close()
 	ln, err := net.Listen("tcp", a.listen)
 	if err != nil {
 		return usageErr(fmt.Errorf("registry serve: %w", err))
@@ -136,18 +141,7 @@ func runServe(ctx context.Context, env *Env, a serveArgs) error {
 		scheme = "https"
 	}
 	lg.Info("plat registry listening", "url", scheme+"://"+ln.Addr().String(), "require_read_token", a.readTok)
-	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
-	done := make(chan struct{})
-	go func() { svc.Run(runCtx); close(done) }()
-	// Access records go through a buffer flushed every 100 ms: one write per
-	// request to stderr would dominate the cost of a version lookup.
-	accessOut := registry.NewBufferedLog(env.Stderr, 100*time.Millisecond)
-	defer accessOut.Close()
-	accessLog := slog.New(slog.NewTextHandler(accessOut, nil))
-	h := registry.NewHandler(svc, registry.HandlerOptions{Log: lg, AccessLog: a.accessLog, AccessLogger: accessLog})
-	err = registry.Serve(ctx, ln, h, registry.ServeOptions{TLSCert: a.cert, TLSKey: a.key, ShutdownTimeout: a.drain, Log: lg})
-	stopRun()
-	<-done // download counts are written before the store closes
+	err = reg.Serve(ctx, ln, serve.Options{TLSCert: a.cert, TLSKey: a.key, ShutdownTimeout: a.drain, Log: lg})
 	if err != nil {
 		return exit(ExitFail, fmt.Errorf("registry serve: %w", err))
 	}
@@ -157,7 +151,7 @@ func runServe(ctx context.Context, env *Env, a serveArgs) error {
 
 func newTokenCreateCmd(env *Env) *cobra.Command {
 	var (
-		sc        registry.StoreConfig
+		sc        serve.StoreConfig
 		namespace string
 		scope     string
 	)
@@ -166,7 +160,7 @@ func newTokenCreateCmd(env *Env) *cobra.Command {
 		Short: "Mint a token for a namespace and print it (only its hash is stored)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := needMetadataStore("registry token create", sc); err != nil {
+			if err := needStore("registry token create", sc, true); err != nil {
 				return err
 			}
 			if namespace == "" {
@@ -179,7 +173,7 @@ func newTokenCreateCmd(env *Env) *cobra.Command {
 				return usageErr(fmt.Errorf("registry token create: --scope must be publish or read, not %q", scope))
 			}
 			ctx := cmd.Context()
-			st, err := registry.OpenStore(ctx, sc, true)
+			st, err := serve.OpenStore(ctx, sc, true)
 			if err != nil {
 				return usageErr(fmt.Errorf("registry token create: %w", err))
 			}
@@ -195,7 +189,7 @@ func newTokenCreateCmd(env *Env) *cobra.Command {
 			return nil
 		},
 	}
-	addStoreFlags(cmd, &sc)
+	addStoreFlags(env, cmd, &sc)
 	cmd.Flags().StringVar(&namespace, "namespace", "", "namespace the token is for (required)")
 	cmd.Flags().StringVar(&scope, "scope", "", "publish (implies read) or read (required)")
 	return cmd

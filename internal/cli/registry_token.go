@@ -14,13 +14,14 @@ import (
 
 	"github.com/platdev/plat/registry"
 	"github.com/platdev/plat/registry/auth"
+	"github.com/platdev/plat/registry/serve"
 	"github.com/platdev/plat/registry/store"
 )
 
 // openTokenStore opens the metadata of an existing registry for token
 // management; unlike token create, it never starts an empty one.
-func openTokenStore(cmd *cobra.Command, name string, sc registry.StoreConfig) (store.Store, error) {
-	if err := needMetadataStore(name, sc); err != nil {
+func openTokenStore(cmd *cobra.Command, name string, sc serve.StoreConfig) (store.Store, error) {
+	if err := needStore(name, sc, true); err != nil {
 		return nil, err
 	}
 	if sc.DB == "" {
@@ -28,17 +29,19 @@ func openTokenStore(cmd *cobra.Command, name string, sc registry.StoreConfig) (s
 			return nil, usageErr(fmt.Errorf("%s: no registry in %s (registry.db: %v)", name, sc.DataDir, errors.Unwrap(err)))
 		}
 	}
-	st, err := registry.OpenStore(cmd.Context(), sc, true)
+	st, err := serve.OpenStore(cmd.Context(), sc, true)
 	if err != nil {
 		return nil, usageErr(fmt.Errorf("%s: %w", name, err))
 	}
 	return st, nil
 }
 
-// needMetadataStore refuses (exit 2) a token command given neither --data nor --db.
-func needMetadataStore(name string, sc registry.StoreConfig) error {
-	if sc.DataDir == "" && sc.DB == "" {
-		return usageErr(fmt.Errorf("%s: give --data DIR or --db URL (postgres://)", name))
+// needStore refuses (exit 2) a command whose store flags name too little
+// storage (serve.StoreConfig.Check: metadata for token commands, archives too
+// to serve).
+func needStore(name string, sc serve.StoreConfig, metadataOnly bool) error {
+	if err := sc.Check(metadataOnly); err != nil {
+		return usageErr(fmt.Errorf("%s: %s", name, strings.TrimPrefix(err.Error(), serve.ErrNoStore.Error()+": ")))
 	}
 	return nil
 }
@@ -46,7 +49,7 @@ func needMetadataStore(name string, sc registry.StoreConfig) error {
 // newTokenListCmd builds `plat registry token list`.
 func newTokenListCmd(env *Env) *cobra.Command {
 	var (
-		sc        registry.StoreConfig
+		sc        serve.StoreConfig
 		namespace string
 		format    string
 	)
@@ -96,7 +99,7 @@ creation time, oldest first. Secrets are never stored, so they cannot be shown.`
 			return tw.Flush()
 		},
 	}
-	addStoreFlags(cmd, &sc)
+	addStoreFlags(env, cmd, &sc)
 	cmd.Flags().StringVar(&namespace, "namespace", "", "only the tokens of this namespace")
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
 	return cmd
@@ -104,7 +107,7 @@ creation time, oldest first. Secrets are never stored, so they cannot be shown.`
 
 // newTokenRevokeCmd builds `plat registry token revoke`.
 func newTokenRevokeCmd(env *Env) *cobra.Command {
-	var sc registry.StoreConfig
+	var sc serve.StoreConfig
 	cmd := &cobra.Command{
 		Use:   "revoke ID|TOKEN...",
 		Short: "Revoke API tokens",
@@ -173,7 +176,7 @@ Exit status: 0 all revoked, 1 some token not found (the others are revoked),
 			return nil
 		},
 	}
-	addStoreFlags(cmd, &sc)
+	addStoreFlags(env, cmd, &sc)
 	return cmd
 }
 

@@ -57,10 +57,17 @@ func SignGrant(key []byte, k store.Key, exp time.Time) (expiry, sig string) {
 	return strconv.FormatInt(e, 10), base64.RawURLEncoding.EncodeToString(grantMAC(key, k, e))
 }
 
-// VerifyGrant reports whether sig is a valid, unexpired grant for k.
-func VerifyGrant(key []byte, k store.Key, expiry, sig string, now time.Time) bool {
+// GrantClockSkew is how much further ahead than the grant lifetime a grant's
+// expiry may lie, for replicas whose clocks differ a little.
+const GrantClockSkew = time.Minute
+
+// VerifyGrant reports whether sig is a valid, unexpired grant for k whose
+// expiry lies at most ttl (plus GrantClockSkew) after now. The bound means a
+// grant signed with a leaked key, or by a replica configured with a longer
+// lifetime, cannot be made to last beyond the lifetime this server grants.
+func VerifyGrant(key []byte, k store.Key, expiry, sig string, now time.Time, ttl time.Duration) bool {
 	e, err := strconv.ParseInt(expiry, 10, 64)
-	if err != nil || now.Unix() > e {
+	if err != nil || now.Unix() > e || e > now.Add(ttl+GrantClockSkew).Unix() {
 		return false
 	}
 	got, err := base64.RawURLEncoding.DecodeString(sig)

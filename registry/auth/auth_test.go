@@ -29,21 +29,25 @@ func TestGrants(t *testing.T) {
 	k := store.Key{Ref: store.Ref{Namespace: "acme", Name: "net", System: "aws"}, Version: "1.0.0"}
 	now := time.Unix(1_800_000_000, 0)
 	exp, sig := SignGrant(key, k, now.Add(time.Minute))
-	if !VerifyGrant(key, k, exp, sig, now) {
+	if !VerifyGrant(key, k, exp, sig, now, time.Minute) {
 		t.Fatal("fresh grant refused")
 	}
-	if VerifyGrant(key, k, exp, sig, now.Add(2*time.Minute)) {
+	if VerifyGrant(key, k, exp, sig, now.Add(2*time.Minute), time.Minute) {
 		t.Error("expired grant accepted")
 	}
 	other := k
 	other.Version = "1.0.1"
-	if VerifyGrant(key, other, exp, sig, now) {
+	if VerifyGrant(key, other, exp, sig, now, time.Minute) {
 		t.Error("grant accepted for another version")
 	}
-	if VerifyGrant([]byte("another key....................."), k, exp, sig, now) {
+	if VerifyGrant([]byte("another key....................."), k, exp, sig, now, time.Minute) {
 		t.Error("grant accepted under another key")
 	}
-	if VerifyGrant(key, k, "x"+exp, sig, now) || VerifyGrant(key, k, exp, sig+"A", now) || VerifyGrant(key, k, exp, "!!", now) {
+	if VerifyGrant(key, k, "x"+exp, sig, now, time.Minute) || VerifyGrant(key, k, exp, sig+"A", now, time.Minute) || VerifyGrant(key, k, exp, "!!", now, time.Minute) {
 		t.Error("malformed grant accepted")
+	}
+	far, farSig := SignGrant(key, k, now.Add(time.Hour))
+	if VerifyGrant(key, k, far, farSig, now, time.Minute) {
+		t.Error("grant expiring beyond the lifetime accepted")
 	}
 }

@@ -5,7 +5,7 @@
 # download and archive endpoints, with open reads and with read tokens.
 # Usage: registry/bench/wrk.sh [DURATION (default 10s)] [CONNECTIONS (default 32)]
 # Prints wrk's latency distribution and the server's peak RSS per phase, and, for
-# the versions endpoint, the latency at a fixed 10,000 req/s (registry/bench/loadgen).
+# the versions endpoint, the latency at a fixed 10,000 req/s (internal/benchcmp/loadgen).
 # ACCESS_LOG=true keeps the per-request access log on (to a file), as by default.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -17,7 +17,7 @@ pid=""
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
 go build -o "$tmp/plat" ./cmd/plat
-go build -o "$tmp/loadgen" ./registry/bench/loadgen
+go build -o "$tmp/loadgen" ./internal/benchcmp/loadgen
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 base="http://127.0.0.1:$port"
 
@@ -56,7 +56,7 @@ start
 publish_all "$pubtok"
 echo "server RSS after publish: $(awk '/VmRSS/ {print $2, $3}' /proc/$pid/status)"
 run "versions (open reads)" "$base/v1/modules/platform/postgres/aws/versions"
-echo "== versions at a fixed 10,000 req/s (open loop, registry/bench/loadgen)"
+echo "== versions at a fixed 10,000 req/s (open loop, internal/benchcmp/loadgen)"
 "$tmp/loadgen" -url "$base/v1/modules/platform/postgres/aws/versions" -rate 10000 -duration "$dur" -conns "$conns"
 echo "server peak RSS: $(awk '/VmHWM/ {print $2, $3}' /proc/$pid/status)"
 run "download (open reads)" "$base/v1/modules/platform/postgres/aws/1.0.0/download"

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/platdev/plat/registry/store"
+	"github.com/platdev/plat/registry/module"
 )
 
 // StatusError is a refusal from the registry: an HTTP status and the server's
@@ -45,7 +45,7 @@ func New(baseURL, token string) *Client {
 
 // Publish uploads archive as version k. A refusal is a *StatusError; anything else
 // (unreachable server, bad URL) is a plain error.
-func (c *Client) Publish(ctx context.Context, k store.Key, archive []byte) error {
+func (c *Client) Publish(ctx context.Context, k module.Key, archive []byte) error {
 	base, err := url.Parse(c.BaseURL)
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
 		return fmt.Errorf("registry URL %q: want http(s)://HOST[:PORT]", c.BaseURL)

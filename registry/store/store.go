@@ -8,6 +8,8 @@ import (
 	"errors"
 	"io"
 	"time"
+
+	"github.com/platdev/plat/registry/module"
 )
 
 // Sentinel errors every backend returns (wrapped or not) so that callers can use
@@ -21,24 +23,11 @@ var (
 	ErrNoBlobs = errors.New("store has no archive storage configured")
 )
 
-// Ref names a module: namespace, name and target system (provider).
-type Ref struct {
-	Namespace string
-	Name      string
-	System    string
-}
+// Ref names a module (module.Ref).
+type Ref = module.Ref
 
-// String returns the registry address form ns/name/system.
-func (r Ref) String() string { return r.Namespace + "/" + r.Name + "/" + r.System }
-
-// Key identifies one version of a module.
-type Key struct {
-	Ref
-	Version string
-}
-
-// String returns ns/name/system/version.
-func (k Key) String() string { return k.Ref.String() + "/" + k.Version }
+// Key identifies one version of a module (module.Key).
+type Key = module.Key
 
 // Version is the metadata of one published module version, without its
 // documentation (see Details).
@@ -70,6 +59,28 @@ type NewVersion struct {
 	Doc         []byte
 	SHA256      string
 	PublishedAt time.Time
+}
+
+// ModuleQuery selects and pages the modules Store.Modules returns. Empty
+// fields select everything.
+type ModuleQuery struct {
+	Namespace string
+	System    string
+	// Query is a case-insensitive substring of the module's latest version
+	// address (ns/name/system/version) or of that version's description.
+	Query string
+	// Offset skips that many modules; Limit (when positive) bounds how many are
+	// returned.
+	Offset, Limit int
+}
+
+// Module is one module as Store.Modules lists it.
+type Module struct {
+	// Latest is the module's latest version (module.Latest), without
+	// documentation; its Downloads are that version's.
+	Latest Version
+	// Downloads is the sum over all the module's versions.
+	Downloads int64
 }
 
 // Scope is what a token may do.
@@ -109,16 +120,18 @@ type Archive interface {
 type Store interface {
 	// Publish stores the archive and then the version's metadata. It returns an
 	// error wrapping ErrExists, leaving the existing version untouched, when the
-	// version is already there. On any failure nothing becomes visible.
+	// version is already there, or one equal to it up to build metadata
+	// (module.Same: 1.0.0+build when 1.0.0 is stored). On any failure nothing becomes visible.
 	Publish(ctx context.Context, v NewVersion, archive []byte) error
 	// Versions lists the versions of one module in no particular order; an
 	// unknown module has none (and no error).
 	Versions(ctx context.Context, ref Ref) ([]Version, error)
 	// Details returns one version with its documentation, or ErrNotFound.
 	Details(ctx context.Context, k Key) (Details, error)
-	// List returns every version of every module in namespace (all namespaces when
-	// namespace is empty), without documentation.
-	List(ctx context.Context, namespace string) ([]Version, error)
+	// Modules returns one entry per module matching q, with its latest version
+	// (module.Latest) and the downloads of all its versions, ordered by address
+	// (ns/name/system, compared as bytes), from q.Offset, at most q.Limit.
+	Modules(ctx context.Context, q ModuleQuery) ([]Module, error)
 	// OpenArchive opens the archive of a version previously returned by Versions,
 	// Details or List.
 	OpenArchive(ctx context.Context, v Version) (Archive, error)

@@ -150,7 +150,7 @@ http {
 	// wrk runs closed-loop (as fast as it can), which says little about latency at a
 	// given load; the fixed-rate generator holds exactly the target rate.
 	loadgen := filepath.Join(b.work, "loadgen")
-	if out, err := exec.CommandContext(ctx, "go", "build", "-o", loadgen, "./registry/bench/loadgen").CombinedOutput(); err != nil {
+	if out, err := exec.CommandContext(ctx, "go", "build", "-o", loadgen, "./internal/benchcmp/loadgen").CombinedOutput(); err != nil {
 		return fmt.Errorf("build loadgen: %v\n%s", err, out)
 	}
 	before := rssKiB(srv.Process.Pid)
@@ -158,7 +158,7 @@ http {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(b.out, "At a fixed 10,000 version lookups/s (`go run ./registry/bench/loadgen -url URL -rate 10000 -duration %s -conns 32`), plat RSS %.1f → %.1f MiB:\n\n```\n%s```\n\n",
+	fmt.Fprintf(b.out, "At a fixed 10,000 version lookups/s (`go run ./internal/benchcmp/loadgen -url URL -rate 10000 -duration %s -conns 32`), plat RSS %.1f → %.1f MiB:\n\n```\n%s```\n\n",
 		dur, float64(before)/1024, float64(rssKiB(srv.Process.Pid))/1024, lg)
 	fmt.Fprintf(b.out, "Targets: >= 10,000 lookups/s, p99 < 10 ms, within 2x of the static floor. Command: `wrk -t1 -c32 -d%s --latency URL` against `plat registry serve --data DIR --access-log=false` (SQLite) and nginx (`worker_processes auto`, `access_log off`).\n\n", dur)
 	return nil

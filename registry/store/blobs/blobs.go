@@ -20,6 +20,7 @@ import (
 	_ "gocloud.dev/blob/s3blob"
 
 	"github.com/platdev/plat/internal/atomicfile"
+	"github.com/platdev/plat/registry/internal/ownerfs"
 	"github.com/platdev/plat/registry/store"
 )
 
@@ -51,9 +52,10 @@ type Files struct{ dir string }
 
 var _ Blobs = (*Files)(nil)
 
-// NewFiles returns a Files rooted at dir, creating it if needed.
+// NewFiles returns a Files rooted at dir, creating it if needed. Directories
+// and files it creates are owner-only (0700 and 0600).
 func NewFiles(dir string) (*Files, error) {
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := ownerfs.MkdirAll(dir); err != nil {
 		return nil, err
 	}
 	return &Files{dir: dir}, nil
@@ -73,7 +75,7 @@ func (f *Files) Put(_ context.Context, key string, data []byte) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
+	if err := ownerfs.MkdirAll(filepath.Dir(p)); err != nil {
 		return err
 	}
 	return atomicfile.WriteFile(p, data, 0o600)

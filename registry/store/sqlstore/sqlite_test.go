@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"testing"
 
@@ -37,5 +38,53 @@ func sqliteFiles(cache int64) func(t *testing.T) storetest.Opener {
 			}
 			return sqlstore.OpenSQLite(context.Background(), filepath.Join(dir, "registry.db"), b)
 		}
+	}
+}
+
+// TestSQLiteModulesBackfill opens a database made before the modules table
+// existed (here: one whose table was emptied and its marker removed) and
+// expects lists to be filled from the stored versions.
+func TestSQLiteModulesBackfill(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "registry.db")
+	open := func() *sqlstore.Store {
+		b, err := blobs.NewFiles(filepath.Join(dir, "archives"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := sqlstore.OpenSQLite(ctx, path, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	s := open()
+	for _, v := range []string{"1.0.0", "2.0.0+b", "3.0.0-rc.1"} {
+		k := store.Key{Ref: store.Ref{Namespace: "acme", Name: "net", System: "aws"}, Version: v}
+		if err := s.Publish(ctx, store.NewVersion{Key: k, Description: "d " + v}, []byte(v)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.AddDownloads(ctx, map[store.Key]int64{{Ref: store.Ref{Namespace: "acme", Name: "net", System: "aws"}, Version: "1.0.0"}: 4}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`DROP TABLE modules; DELETE FROM settings WHERE key = 'modules_table_v1'`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s = open()
+	defer s.Close()
+	ms, err := s.Modules(ctx, store.ModuleQuery{Query: "d 2.0.0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) != 1 || ms[0].Latest.Version != "2.0.0+b" || ms[0].Downloads != 4 {
+		t.Fatalf("modules after backfill = %+v", ms)
 	}
 }

@@ -11,8 +11,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -23,6 +23,8 @@ import (
 	// Registers the "sqlite" database/sql driver.
 	_ "modernc.org/sqlite"
 
+	"github.com/platdev/plat/registry/internal/ownerfs"
+	"github.com/platdev/plat/registry/module"
 	"github.com/platdev/plat/registry/store"
 	"github.com/platdev/plat/registry/store/blobs"
 )
@@ -33,7 +35,7 @@ type Store struct {
 	blobs    blobs.Blobs // nil when opened for metadata only
 	postgres bool
 
-	versions, details, list, listAll, exists, token *sql.Stmt
+	versions, details, exists, token *sql.Stmt
 }
 
 var _ store.Store = (*Store)(nil)
@@ -41,7 +43,12 @@ var _ store.Store = (*Store)(nil)
 // OpenSQLite opens (creating if needed) the SQLite database at path in WAL mode.
 // b may be nil for a metadata-only store (token management).
 func OpenSQLite(ctx context.Context, path string, b blobs.Blobs) (*Store, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+	// The database holds the grant signing key: only its owner may read it.
+	// SQLite gives the -wal and -shm files the database file's mode.
+	if err := ownerfs.MkdirAll(filepath.Dir(path)); err != nil {
+		return nil, err
+	}
+	if err := ownerfs.CreateFile(path); err != nil {
 		return nil, err
 	}
 	q := url.Values{}
@@ -97,7 +104,28 @@ CREATE TABLE IF NOT EXISTS settings (
 	key   TEXT PRIMARY KEY,
 	value TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS modules (
+	namespace TEXT NOT NULL,
+	name      TEXT NOT NULL,
+	system    TEXT NOT NULL,
+	address   TEXT {{collate}} NOT NULL,
+	latest    TEXT NOT NULL,
+	search    TEXT NOT NULL,
+	downloads BIGINT NOT NULL DEFAULT 0,
+	PRIMARY KEY (namespace, name, system)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS modules_address ON modules (address);
+CREATE INDEX IF NOT EXISTS modules_namespace ON modules (namespace, address);
+CREATE INDEX IF NOT EXISTS modules_system ON modules (system, address);
 `
+
+// The modules table holds one row per module: its address (ns/name/system,
+// the list order), its latest version, the lower-case text searches match
+// (address with version, and description) and the downloads of all versions.
+// Publish and AddDownloads keep it current; lists read it instead of every
+// version (#17 finding 13). modulesBackfilled marks a database whose modules
+// table was filled from module_versions, for databases made before it existed.
+const modulesBackfilled = "modules_table_v1"
 
 const versionCols = `namespace, name, system, version, blob_key, size, sha256, published_at, description, downloads`
 
@@ -113,8 +141,6 @@ func open(ctx context.Context, db *sql.DB, b blobs.Blobs, postgres bool) (*Store
 	}{
 		{&s.versions, `SELECT ` + versionCols + ` FROM module_versions WHERE namespace = ? AND name = ? AND system = ?`},
 		{&s.details, `SELECT ` + versionCols + `, readme, doc FROM module_versions WHERE namespace = ? AND name = ? AND system = ? AND version = ?`},
-		{&s.list, `SELECT ` + versionCols + ` FROM module_versions WHERE namespace = ? ORDER BY namespace, name, system`},
-		{&s.listAll, `SELECT ` + versionCols + ` FROM module_versions ORDER BY namespace, name, system`},
 		{&s.exists, `SELECT 1 FROM module_versions WHERE namespace = ? AND name = ? AND system = ? AND version = ?`},
 		{&s.token, `SELECT hash, namespace, scope, created_at FROM tokens WHERE hash = ?`},
 	}
@@ -141,7 +167,11 @@ func (s *Store) migrate(ctx context.Context) error {
 			return err
 		}
 	}
-	for _, stmt := range strings.Split(schema, ";") {
+	collate := "" // SQLite compares TEXT as bytes
+	if s.postgres {
+		collate = `COLLATE "C"`
+	}
+	for _, stmt := range strings.Split(strings.ReplaceAll(schema, "{{collate}}", collate), ";") {
 		if strings.TrimSpace(stmt) == "" {
 			continue
 		}
@@ -149,7 +179,76 @@ func (s *Store) migrate(ctx context.Context) error {
 			return err
 		}
 	}
+	if err := s.backfillModules(ctx, tx); err != nil {
+		return fmt.Errorf("fill modules table: %w", err)
+	}
 	return tx.Commit()
+}
+
+// backfillModules fills the modules table from module_versions once.
+func (s *Store) backfillModules(ctx context.Context, tx *sql.Tx) error {
+	var v string
+	err := tx.QueryRowContext(ctx, s.rebind(`SELECT value FROM settings WHERE key = ?`), modulesBackfilled).Scan(&v)
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT namespace, name, system, version, description, downloads FROM module_versions`)
+	if err != nil {
+		return err
+	}
+	type ver struct {
+		version, description string
+	}
+	type agg struct {
+		versions  []ver
+		downloads int64
+	}
+	mods := map[store.Ref]*agg{}
+	for rows.Next() {
+		var ref store.Ref
+		var x ver
+		var dl int64
+		if err := rows.Scan(&ref.Namespace, &ref.Name, &ref.System, &x.version, &x.description, &dl); err != nil {
+			rows.Close()
+			return err
+		}
+		a := mods[ref]
+		if a == nil {
+			a = &agg{}
+			mods[ref] = a
+		}
+		a.versions = append(a.versions, x)
+		a.downloads += dl
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM modules`); err != nil {
+		return err
+	}
+	for ref, a := range mods {
+		names := make([]string, len(a.versions))
+		for i, x := range a.versions {
+			names[i] = x.version
+		}
+		l := a.versions[module.Latest(names)]
+		k := store.Key{Ref: ref, Version: l.version}
+		if _, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO modules (namespace, name, system, address, latest, search, downloads) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+			ref.Namespace, ref.Name, ref.System, ref.String(), l.version, searchText(k, l.description), a.downloads); err != nil {
+			return err
+		}
+	}
+	_, err = tx.ExecContext(ctx, s.rebind(`INSERT INTO settings (key, value) VALUES (?, ?)`), modulesBackfilled, "1")
+	return err
+}
+
+// searchText is what ModuleQuery.Query is matched against.
+func searchText(k store.Key, description string) string {
+	return strings.ToLower(k.String() + " " + description)
 }
 
 // rebind turns ? placeholders into PostgreSQL's $n.
@@ -212,6 +311,15 @@ func (s *Store) insert(ctx context.Context, v store.NewVersion, key string, size
 		return false, err
 	}
 	defer tx.Rollback()
+	existing, err := s.lockVersions(ctx, tx, v.Ref)
+	if err != nil {
+		return false, err
+	}
+	for _, x := range existing {
+		if module.Same(x, v.Version) {
+			return false, nil
+		}
+	}
 	res, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO module_versions
 		(namespace, name, system, version, blob_key, size, sha256, published_at, description, readme, doc, downloads)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
@@ -228,7 +336,43 @@ func (s *Store) insert(ctx context.Context, v store.NewVersion, key string, size
 	if n == 0 {
 		return false, nil
 	}
+	if module.Latest(append(existing, v.Version)) == len(existing) {
+		// The new version is the module's latest.
+		if _, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO modules (namespace, name, system, address, latest, search, downloads)
+			VALUES (?, ?, ?, ?, ?, ?, 0)
+			ON CONFLICT (namespace, name, system) DO UPDATE SET latest = excluded.latest, search = excluded.search`),
+			v.Namespace, v.Name, v.System, v.Ref.String(), v.Version, searchText(v.Key, v.Description)); err != nil {
+			return false, err
+		}
+	}
 	return true, tx.Commit()
+}
+
+// lockVersions returns the versions of ref, serialising publishes of ref
+// until tx ends (SQLite: the immediate transaction holds the write lock;
+// PostgreSQL: an advisory lock on the module), so that two versions equal up
+// to build metadata cannot both be inserted and the module's latest version
+// is decided by one publish at a time.
+func (s *Store) lockVersions(ctx context.Context, tx *sql.Tx, ref store.Ref) ([]string, error) {
+	if s.postgres {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(74110302, hashtext($1))`, ref.String()); err != nil {
+			return nil, err
+		}
+	}
+	rows, err := tx.QueryContext(ctx, s.rebind(`SELECT version FROM module_versions WHERE namespace = ? AND name = ? AND system = ?`), ref.Namespace, ref.Name, ref.System)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }
 
 type scanner interface{ Scan(...any) error }
@@ -283,12 +427,57 @@ func (s *Store) Details(ctx context.Context, k store.Key) (store.Details, error)
 	return d, nil
 }
 
-// List implements store.Store.
-func (s *Store) List(ctx context.Context, namespace string) ([]store.Version, error) {
-	if namespace == "" {
-		return collect(s.listAll.QueryContext(ctx))
+// moduleCols are versionCols of the latest version, then the module's downloads.
+const moduleCols = `v.namespace, v.name, v.system, v.version, v.blob_key, v.size, v.sha256, v.published_at, v.description, v.downloads, m.downloads`
+
+// Modules implements store.Store: one indexed read of the modules table,
+// joined to each module's latest version row.
+func (s *Store) Modules(ctx context.Context, q store.ModuleQuery) ([]store.Module, error) {
+	var where []string
+	var args []any
+	if q.Namespace != "" {
+		where = append(where, `m.namespace = ?`)
+		args = append(args, q.Namespace)
 	}
-	return collect(s.list.QueryContext(ctx, namespace))
+	if q.System != "" {
+		where = append(where, `m.system = ?`)
+		args = append(args, q.System)
+	}
+	if q.Query != "" {
+		find := `instr(m.search, ?) > 0`
+		if s.postgres {
+			find = `strpos(m.search, ?) > 0`
+		}
+		where = append(where, find)
+		args = append(args, strings.ToLower(q.Query))
+	}
+	query := `SELECT ` + moduleCols + ` FROM modules m JOIN module_versions v
+		ON v.namespace = m.namespace AND v.name = m.name AND v.system = m.system AND v.version = m.latest`
+	if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	limit := int64(math.MaxInt32)
+	if q.Limit > 0 {
+		limit = int64(q.Limit)
+	}
+	query += ` ORDER BY m.address LIMIT ? OFFSET ?`
+	args = append(args, limit, max(q.Offset, 0))
+	rows, err := s.db.QueryContext(ctx, s.rebind(query), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []store.Module{}
+	for rows.Next() {
+		var m store.Module
+		v, err := scanVersion(rows, &m.Downloads)
+		if err != nil {
+			return nil, err
+		}
+		m.Latest = v
+		out = append(out, m)
+	}
+	return out, rows.Err()
 }
 
 // OpenArchive implements store.Store.
@@ -313,8 +502,18 @@ func (s *Store) AddDownloads(ctx context.Context, counts map[store.Key]int64) er
 	}
 	defer tx.Rollback()
 	q := s.rebind(`UPDATE module_versions SET downloads = downloads + ? WHERE namespace = ? AND name = ? AND system = ? AND version = ?`)
+	qm := s.rebind(`UPDATE modules SET downloads = downloads + ? WHERE namespace = ? AND name = ? AND system = ?`)
 	for k, n := range counts {
-		if _, err := tx.ExecContext(ctx, q, n, k.Namespace, k.Name, k.System, k.Version); err != nil {
+		res, err := tx.ExecContext(ctx, q, n, k.Namespace, k.Name, k.System, k.Version)
+		if err != nil {
+			return err
+		}
+		if c, err := res.RowsAffected(); err != nil {
+			return err
+		} else if c == 0 {
+			continue // no such version
+		}
+		if _, err := tx.ExecContext(ctx, qm, n, k.Namespace, k.Name, k.System); err != nil {
 			return err
 		}
 	}
@@ -416,7 +615,7 @@ func (s *Store) SigningKey(ctx context.Context) ([]byte, error) {
 
 // Close implements store.Store.
 func (s *Store) Close() error {
-	for _, st := range []*sql.Stmt{s.versions, s.details, s.list, s.listAll, s.exists, s.token} {
+	for _, st := range []*sql.Stmt{s.versions, s.details, s.exists, s.token} {
 		if st != nil {
 			st.Close()
 		}

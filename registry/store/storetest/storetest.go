@@ -10,6 +10,7 @@ import (
 	"io"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -31,6 +32,7 @@ func Run(t *testing.T, newStorage func(t *testing.T) Opener) {
 	}{
 		{"PublishAndRead", testPublishAndRead},
 		{"Immutable", testImmutable},
+		{"SameUpToBuild", testSameUpToBuild},
 		{"Unknown", testUnknown},
 		{"List", testList},
 		{"Downloads", testDownloads},
@@ -179,27 +181,67 @@ func testUnknown(t *testing.T, open Opener) {
 
 func testList(t *testing.T, open Opener) {
 	s := mustOpen(t, open)
-	for _, k := range []store.Key{key("acme", "a", "aws", "1.0.0"), key("acme", "a", "aws", "2.0.0"), key("acme", "b", "gcp", "0.1.0"), key("other", "c", "aws", "1.0.0")} {
+	ctx := context.Background()
+	for _, k := range []store.Key{
+		key("acme", "a", "aws", "1.0.0"), key("acme", "a", "aws", "2.0.0+build-1"), key("acme", "a", "aws", "3.0.0-rc.1"),
+		key("acme", "a-b", "aws", "0.1.0"), key("acme", "b", "gcp", "0.1.0-beta"), key("acme", "b", "gcp", "0.1.0-alpha"),
+		key("other", "c", "aws", "1.0.0"), key("acme", "a_z", "aws", "1.10.0"), key("acme", "a_z", "aws", "1.9.0"),
+	} {
 		publish(t, s, k)
 	}
-	all, err := s.List(context.Background(), "")
-	if err != nil {
+	if err := s.AddDownloads(ctx, map[store.Key]int64{key("acme", "a", "aws", "1.0.0"): 2, key("acme", "a", "aws", "3.0.0-rc.1"): 3}); err != nil {
 		t.Fatal(err)
 	}
-	if len(all) != 4 {
-		t.Fatalf("list all = %d versions, want 4", len(all))
-	}
-	acme, err := s.List(context.Background(), "acme")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(acme) != 3 {
-		t.Fatalf("list acme = %d versions, want 3", len(acme))
-	}
-	for _, v := range acme {
-		if v.Namespace != "acme" || v.BlobKey == "" || v.Size == 0 {
-			t.Fatalf("listed %+v", v)
+	list := func(q store.ModuleQuery) string {
+		t.Helper()
+		ms, err := s.Modules(ctx, q)
+		if err != nil {
+			t.Fatalf("modules %+v: %v", q, err)
 		}
+		var out []string
+		for _, m := range ms {
+			if m.Latest.BlobKey == "" || m.Latest.Size == 0 || m.Latest.Description != "module "+m.Latest.Name {
+				t.Errorf("modules %+v: incomplete latest version %+v", q, m.Latest)
+			}
+			out = append(out, fmt.Sprintf("%s:%d", m.Latest.Key, m.Downloads))
+		}
+		return fmt.Sprint(out)
+	}
+	for _, tc := range []struct {
+		q    store.ModuleQuery
+		want string
+	}{
+		// One row per module, its latest version (newest release, else newest
+		// pre-release), in address order (ns/name/system as text), downloads
+		// summed over versions.
+		{store.ModuleQuery{}, "[acme/a-b/aws/0.1.0:0 acme/a/aws/2.0.0+build-1:5 acme/a_z/aws/1.10.0:0 acme/b/gcp/0.1.0-beta:0 other/c/aws/1.0.0:0]"},
+		{store.ModuleQuery{Namespace: "other"}, "[other/c/aws/1.0.0:0]"},
+		{store.ModuleQuery{Namespace: "none"}, "[]"},
+		{store.ModuleQuery{System: "gcp"}, "[acme/b/gcp/0.1.0-beta:0]"},
+		{store.ModuleQuery{Namespace: "acme", System: "aws", Offset: 1, Limit: 1}, "[acme/a/aws/2.0.0+build-1:5]"},
+		{store.ModuleQuery{Offset: 4, Limit: 10}, "[other/c/aws/1.0.0:0]"},
+		{store.ModuleQuery{Offset: 5}, "[]"},
+		// Query: a lower-case substring of the address with the latest version,
+		// or of the latest version's description.
+		{store.ModuleQuery{Query: "2.0.0+build"}, "[acme/a/aws/2.0.0+build-1:5]"},
+		{store.ModuleQuery{Query: "3.0.0"}, "[]"},
+		{store.ModuleQuery{Query: "module a"}, "[acme/a-b/aws/0.1.0:0 acme/a/aws/2.0.0+build-1:5 acme/a_z/aws/1.10.0:0]"},
+		{store.ModuleQuery{Query: "a_"}, "[acme/a_z/aws/1.10.0:0]"},
+		{store.ModuleQuery{Query: "%"}, "[]"},
+		{store.ModuleQuery{Query: "c/aws", Namespace: "other"}, "[other/c/aws/1.0.0:0]"},
+	} {
+		if got := list(tc.q); got != tc.want {
+			t.Errorf("modules %+v = %s, want %s", tc.q, got, tc.want)
+		}
+	}
+	// A new latest version replaces the old one in the list.
+	publish(t, s, key("other", "c", "aws", "1.1.0"))
+	if got := list(store.ModuleQuery{Namespace: "other"}); got != "[other/c/aws/1.1.0:0]" {
+		t.Errorf("after publishing 1.1.0: %s", got)
+	}
+	publish(t, s, key("other", "c", "aws", "1.0.5"))
+	if got := list(store.ModuleQuery{Namespace: "other"}); got != "[other/c/aws/1.1.0:0]" {
+		t.Errorf("after publishing the older 1.0.5: %s", got)
 	}
 }
 
@@ -387,5 +429,51 @@ func testPersistence(t *testing.T, open Opener) {
 	key2, _ := s2.SigningKey(context.Background())
 	if string(key1) != string(key2) {
 		t.Fatal("signing key changed across reopen")
+	}
+}
+
+// testSameUpToBuild checks that versions equal up to build metadata are one
+// version: the second is refused with ErrExists.
+func testSameUpToBuild(t *testing.T, open Opener) {
+	s := mustOpen(t, open)
+	publish(t, s, key("acme", "db", "aws", "1.0.0"))
+	publish(t, s, key("acme", "db", "aws", "2.0.0+build.1"))
+	for _, v := range []string{"1.0.0+build", "2.0.0", "2.0.0+build.2"} {
+		k := key("acme", "db", "aws", v)
+		data := archiveBytes(k)
+		if err := s.Publish(context.Background(), newVersion(k, data), data); !errors.Is(err, store.ErrExists) {
+			t.Errorf("publish %s = %v, want ErrExists", v, err)
+		}
+	}
+	// Racing publishes of one version with different build metadata: exactly
+	// one is stored.
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	stored := 0
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			k := key("acme", "db", "aws", fmt.Sprintf("5.0.0+b%d", i))
+			data := archiveBytes(k)
+			err := s.Publish(context.Background(), newVersion(k, data), data)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				stored++
+			case !errors.Is(err, store.ErrExists):
+				t.Errorf("publish %s: %v", k, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if stored != 1 {
+		t.Errorf("%d of 8 racing 5.0.0+b* publishes stored, want 1", stored)
+	}
+	// Another module may have them.
+	publish(t, s, key("acme", "db", "gcp", "1.0.0+build"))
+	if got := versionsOf(t, s, store.Ref{Namespace: "acme", Name: "db", System: "aws"}); len(got) != 3 || got[0] != "1.0.0" || got[1] != "2.0.0+build.1" || !strings.HasPrefix(got[2], "5.0.0+b") {
+		t.Fatalf("versions = %v", got)
 	}
 }

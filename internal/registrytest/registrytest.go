@@ -1,8 +1,8 @@
-// Package testsvc starts the real servers the registry's scale-out backend is
+// Package registrytest starts the real servers the registry's scale-out backend is
 // tested against: PostgreSQL (initdb + pg_ctl, as the postgres user when running
 // as root) and versitygw (an S3-compatible gateway over a directory). Both listen
 // on loopback ports only and are stopped when the test ends.
-package testsvc
+package registrytest
 
 import (
 	"bytes"

@@ -1,4 +1,8 @@
-package registry
+// Package serve opens a registry's stores and serves its handler: it is the
+// one package that links the concrete backends (SQLite, PostgreSQL, files, S3
+// through gocloud), so the registry package itself depends only on
+// store.Store.
+package serve
 
 import (
 	"context"
@@ -11,6 +15,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/platdev/plat/registry/internal/ownerfs"
 	"github.com/platdev/plat/registry/store/blobs"
 	"github.com/platdev/plat/registry/store/sqlstore"
 )
@@ -29,13 +34,38 @@ type StoreConfig struct {
 	// ArchiveCache is how many bytes of archives a server keeps in memory
 	// (blobs.Cache); 0 serves every download from the archive storage.
 	ArchiveCache int64
+	// Log receives warnings about the data directory (files other users can
+	// read); nil discards them.
+	Log *slog.Logger
+}
+
+// ErrNoStore means a StoreConfig names too little to open a store.
+var ErrNoStore = errors.New("no data store")
+
+// Check reports (as an error wrapping ErrNoStore, phrased in the CLI's flags)
+// whether cfg names enough storage: metadata (DataDir or DB) for token
+// management (metadataOnly), and archives as well (DataDir, or DB and Blob) to
+// serve. It is the one place that rule lives.
+func (cfg StoreConfig) Check(metadataOnly bool) error {
+	switch {
+	case metadataOnly && cfg.DataDir == "" && cfg.DB == "":
+		return fmt.Errorf("%w: give --data DIR or --db URL (postgres://)", ErrNoStore)
+	case !metadataOnly && cfg.DataDir == "" && (cfg.DB == "" || cfg.Blob == ""):
+		return fmt.Errorf("%w: give --data DIR (or both --db and --blob)", ErrNoStore)
+	}
+	return nil
 }
 
 // OpenStore opens the store cfg describes. With metadataOnly, no archive storage
 // is opened (enough for token management).
 func OpenStore(ctx context.Context, cfg StoreConfig, metadataOnly bool) (*sqlstore.Store, error) {
-	if cfg.DataDir == "" && (cfg.DB == "" || (cfg.Blob == "" && !metadataOnly)) {
-		return nil, errors.New("no data store: give --data DIR, or --db postgres://... (and --blob s3://... to serve)")
+	if err := cfg.Check(metadataOnly); err != nil {
+		return nil, err
+	}
+	if cfg.DataDir != "" {
+		if err := ownerfs.MkdirAll(cfg.DataDir); err != nil {
+			return nil, fmt.Errorf("data directory: %w", err)
+		}
 	}
 	var b blobs.Blobs
 	if !metadataOnly {
@@ -70,11 +100,14 @@ func OpenStore(ctx context.Context, cfg StoreConfig, metadataOnly bool) (*sqlsto
 		}
 		return nil, fmt.Errorf("metadata database: %w", err)
 	}
+	if cfg.DataDir != "" {
+		warnOpen(cfg.DataDir, cfg.Log)
+	}
 	return st, nil
 }
 
-// ServeOptions configures Serve. Zero timeouts take the defaults.
-type ServeOptions struct {
+// Options configures Serve. Zero timeouts take the defaults.
+type Options struct {
 	TLSCert, TLSKey   string
 	ReadHeaderTimeout time.Duration // default 10 s
 	ReadTimeout       time.Duration // default 5 min (uploads)
@@ -86,7 +119,7 @@ type ServeOptions struct {
 
 // Serve serves h on ln until ctx is cancelled, then stops accepting connections
 // and waits (up to ShutdownTimeout) for in-flight requests to finish.
-func Serve(ctx context.Context, ln net.Listener, h http.Handler, o ServeOptions) error {
+func Serve(ctx context.Context, ln net.Listener, h http.Handler, o Options) error {
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
 			*d = v
@@ -136,4 +169,22 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, o ServeOptions)
 		err = serr
 	}
 	return err
+}
+
+// warnOpen logs a warning when the data directory or anything in it is open
+// to other users: the database holds the key that signs download grants.
+// Modes are left as the operator set them.
+func warnOpen(dir string, lg *slog.Logger) {
+	if lg == nil {
+		return
+	}
+	paths, n, err := ownerfs.Open(dir, 5)
+	if err != nil {
+		lg.Warn("check data directory permissions", "dir", dir, "err", err)
+		return
+	}
+	if n > 0 {
+		lg.Warn("data directory is readable by other users; it holds the key that signs download grants: run chmod -R go-rwx on it",
+			"dir", dir, "open_paths", n, "first", paths)
+	}
 }

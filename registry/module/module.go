@@ -1,0 +1,88 @@
+// Package module names registry modules and their versions: Ref and Key, the
+// rules for valid names and versions, and how versions are ordered. It is a
+// leaf package (no storage, no HTTP) so clients can share these rules.
+package module
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+
+	"golang.org/x/mod/semver"
+)
+
+// ErrInvalid means a bad name or version.
+var ErrInvalid = errors.New("invalid request")
+
+// Ref names a module: namespace, name and target system (provider).
+type Ref struct {
+	Namespace string
+	Name      string
+	System    string
+}
+
+// String returns the registry address form ns/name/system.
+func (r Ref) String() string { return r.Namespace + "/" + r.Name + "/" + r.System }
+
+// Key identifies one version of a module.
+type Key struct {
+	Ref
+	Version string
+}
+
+// String returns ns/name/system/version.
+func (k Key) String() string { return k.Ref.String() + "/" + k.Version }
+
+// MaxNameLen bounds namespaces, names and systems.
+const MaxNameLen = 64
+
+// MaxVersionLen bounds versions.
+const MaxVersionLen = 128
+
+// versionShape is X.Y.Z with optional pre-release and build parts: no "v"
+// prefix and no X or X.Y shorthand, which semver.IsValid would allow.
+var versionShape = regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+([-+].*)?$`)
+
+// ValidName reports whether s is a valid namespace, module name or system: 1 to 64
+// lowercase letters, digits, '-' or '_', starting and ending with a letter or digit.
+func ValidName(s string) bool {
+	if len(s) == 0 || len(s) > MaxNameLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		alnum := c >= 'a' && c <= 'z' || c >= '0' && c <= '9'
+		if !alnum && (c != '-' && c != '_' || i == 0 || i == len(s)-1) {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidVersion reports whether v is a semantic version 2.0.0 (X.Y.Z with
+// optional pre-release and build parts, no leading zeros in numeric parts, so
+// not 01.0.0 nor 1.0.0-01), at most 128 characters long.
+func ValidVersion(v string) bool {
+	return len(v) <= MaxVersionLen && versionShape.MatchString(v) && semver.IsValid("v"+v)
+}
+
+// CheckRef returns an error wrapping ErrInvalid if any part of ref is invalid.
+func CheckRef(ref Ref) error {
+	for _, p := range []struct{ what, v string }{{"namespace", ref.Namespace}, {"name", ref.Name}, {"system", ref.System}} {
+		if !ValidName(p.v) {
+			return fmt.Errorf("%w: %s %q: use 1-%d lowercase letters, digits, '-' or '_'", ErrInvalid, p.what, p.v, MaxNameLen)
+		}
+	}
+	return nil
+}
+
+// CheckKey is CheckRef plus a semantic-version check.
+func CheckKey(k Key) error {
+	if err := CheckRef(k.Ref); err != nil {
+		return err
+	}
+	if !ValidVersion(k.Version) {
+		return fmt.Errorf("%w: version %q is not a semantic version (X.Y.Z, no leading zeros)", ErrInvalid, k.Version)
+	}
+	return nil
+}

@@ -1,0 +1,90 @@
+package serve
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/platdev/plat/registry"
+	"github.com/platdev/plat/registry/store/sqlstore"
+)
+
+// Config describes a registry to serve: where its data is, how the service
+// behaves, and where logs go.
+type Config struct {
+	Store   StoreConfig
+	Service registry.Config
+	// AccessLog receives one record per request (through a buffer flushed every
+	// 100 ms) when set.
+	AccessLog io.Writer
+	// Log receives server events; nil discards them.
+	Log *slog.Logger
+}
+
+// Registry is a registry ready to serve: its open store, service and handler.
+type Registry struct {
+	st     *sqlstore.Store
+	svc    *registry.Service
+	h      *registry.Handler
+	access *registry.BufferedLog // nil without an access log
+	log    *slog.Logger
+}
+
+// Open opens the store cfg describes and builds the service and handler over
+// it. Its errors are configuration errors: nothing listens yet.
+func Open(ctx context.Context, cfg Config) (*Registry, error) {
+	lg := cfg.Log
+	if lg == nil {
+		lg = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Store.Log == nil {
+		cfg.Store.Log = lg
+	}
+	if cfg.Service.Log == nil {
+		cfg.Service.Log = lg
+	}
+	st, err := OpenStore(ctx, cfg.Store, false)
+	if err != nil {
+		return nil, err
+	}
+	svc, err := registry.NewService(ctx, st, cfg.Service)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	r := &Registry{st: st, svc: svc, log: lg}
+	o := registry.HandlerOptions{Log: lg}
+	if cfg.AccessLog != nil {
+		// One write per request to stderr would dominate the cost of a
+		// version lookup: records go through a buffer.
+		r.access = registry.NewBufferedLog(cfg.AccessLog, 100*time.Millisecond)
+		o.AccessLog, o.AccessLogger = true, slog.New(slog.NewTextHandler(r.access, nil))
+	}
+	r.h = registry.NewHandler(svc, o)
+	return r, nil
+}
+
+// Serve serves the registry on ln until ctx ends (see Serve), writing download
+// counts in the background and once more after the last request.
+func (r *Registry) Serve(ctx context.Context, ln net.Listener, o Options) error {
+	if o.Log == nil {
+		o.Log = r.log
+	}
+	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() { r.svc.Run(runCtx); close(done) }()
+	err := Serve(ctx, ln, r.h, o)
+	stopRun()
+	<-done // download counts are written before the store closes
+	return err
+}
+
+// Close flushes the access log and closes the store.
+func (r *Registry) Close() error {
+	if r.access != nil {
+		r.access.Close()
+	}
+	return r.st.Close()
+}

@@ -1,0 +1,81 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/maypok86/otter/v2"
+
+	"github.com/platdev/plat/registry/auth"
+	"github.com/platdev/plat/registry/store"
+)
+
+// Tokens, once looked up, are trusted for Config.TokenTTL: a version lookup
+// then costs no store round trip. The TTL bounds how long a revoked token
+// keeps working on a replica.
+
+// newTokenCache returns the cache of looked-up tokens by hash, or nil when ttl
+// is negative.
+func newTokenCache(ttl time.Duration) *otter.Cache[string, store.Token] {
+	if ttl < 0 {
+		return nil
+	}
+	return otter.Must(&otter.Options[string, store.Token]{
+		MaximumSize:      10000,
+		ExpiryCalculator: otter.ExpiryWriting[string, store.Token](ttl),
+	})
+}
+
+// Authenticate resolves a bearer token secret; "" yields a nil token and no error.
+// An unknown token is ErrUnauthorized.
+func (s *Service) Authenticate(ctx context.Context, secret string) (*store.Token, error) {
+	if secret == "" {
+		return nil, nil
+	}
+	h := auth.Hash(secret)
+	if s.tokens != nil {
+		if t, ok := s.tokens.GetIfPresent(h); ok {
+			return &t, nil
+		}
+	}
+	t, err := s.st.Token(ctx, h)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("%w: unknown token", ErrUnauthorized)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if s.tokens != nil {
+		s.tokens.Set(h, t)
+	}
+	return &t, nil
+}
+
+// CanRead reports (as an error) whether tok may read modules in namespace ns.
+func (s *Service) CanRead(tok *store.Token, ns string) error {
+	if !s.cfg.RequireReadToken {
+		return nil
+	}
+	if tok == nil {
+		return fmt.Errorf("%w: this registry requires a token to read modules", ErrUnauthorized)
+	}
+	if tok.Namespace != ns {
+		return fmt.Errorf("%w: token is for namespace %q, not %q", ErrForbidden, tok.Namespace, ns)
+	}
+	return nil
+}
+
+func (s *Service) canPublish(tok *store.Token, ns string) error {
+	if tok == nil {
+		return fmt.Errorf("%w: publishing requires a token (Authorization: Bearer ...)", ErrUnauthorized)
+	}
+	if tok.Namespace != ns {
+		return fmt.Errorf("%w: token is for namespace %q, not %q", ErrForbidden, tok.Namespace, ns)
+	}
+	if tok.Scope != store.ScopePublish {
+		return fmt.Errorf("%w: token has scope %q; publishing needs a publish token", ErrForbidden, tok.Scope)
+	}
+	return nil
+}

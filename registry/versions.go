@@ -1,0 +1,155 @@
+package registry
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/maypok86/otter/v2"
+
+	"github.com/platdev/plat/registry/module"
+	"github.com/platdev/plat/registry/store"
+)
+
+// moduleEntry is a cached view of one module's versions.
+type moduleEntry struct {
+	versions  []store.Version // ascending semantic-version order
+	byVersion map[string]int
+	body      []byte // the versions endpoint's JSON response
+}
+
+// newVersionCache returns the cache of module version lists. Every tofu init
+// asks for a module's versions; the TTL bounds how stale a list may be when
+// another replica publishes.
+func newVersionCache(ttl time.Duration) *otter.Cache[store.Ref, *moduleEntry] {
+	return otter.Must(&otter.Options[store.Ref, *moduleEntry]{
+		MaximumSize:      100000,
+		ExpiryCalculator: otter.ExpiryWriting[store.Ref, *moduleEntry](ttl),
+	})
+}
+
+// module returns the (cached) versions of ref.
+func (s *Service) module(ctx context.Context, ref store.Ref) (*moduleEntry, error) {
+	if e, ok := s.modules.GetIfPresent(ref); ok {
+		return e, nil
+	}
+	vs, err := s.st.Versions(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	e := newModuleEntry(ref, vs)
+	s.modules.Set(ref, e)
+	return e, nil
+}
+
+// invalidate drops what is cached about ref after a publish through this
+// Service, so that it sees the new version at once.
+func (s *Service) invalidate(ref store.Ref) {
+	s.modules.Invalidate(ref)
+	if s.lists != nil {
+		s.lists.InvalidateAll()
+	}
+}
+
+type versionsResponse struct {
+	Modules []versionsModule `json:"modules"`
+}
+
+type versionsModule struct {
+	Source   string        `json:"source"`
+	Versions []versionItem `json:"versions"`
+}
+
+type versionItem struct {
+	Version string `json:"version"`
+}
+
+func newModuleEntry(ref store.Ref, vs []store.Version) *moduleEntry {
+	sortVersions(vs)
+	e := &moduleEntry{versions: vs, byVersion: make(map[string]int, len(vs))}
+	items := make([]versionItem, len(vs))
+	for i, v := range vs {
+		e.byVersion[v.Version] = i
+		items[i] = versionItem{Version: v.Version}
+	}
+	e.body, _ = json.Marshal(versionsResponse{Modules: []versionsModule{{Source: ref.String(), Versions: items}}})
+	return e
+}
+
+func sortVersions(vs []store.Version) {
+	module.Sort(vs, func(v store.Version) string { return v.Version })
+}
+
+// latest returns the newest release, or the newest pre-release if there is no
+// release (module.Latest: what tofu picks without a version constraint).
+func (e *moduleEntry) latest() (store.Version, bool) {
+	names := make([]string, len(e.versions))
+	for i, v := range e.versions {
+		names[i] = v.Version
+	}
+	if i := module.Latest(names); i >= 0 {
+		return e.versions[i], true
+	}
+	return store.Version{}, false
+}
+
+// same returns the stored version equal to version up to build metadata.
+func (e *moduleEntry) same(version string) (store.Version, bool) {
+	for _, v := range e.versions {
+		if module.Same(v.Version, version) {
+			return v, true
+		}
+	}
+	return store.Version{}, false
+}
+
+func (e *moduleEntry) get(version string) (store.Version, bool) {
+	i, ok := e.byVersion[version]
+	if !ok {
+		return store.Version{}, false
+	}
+	return e.versions[i], true
+}
+
+// VersionsJSON returns the body of the versions endpoint for ref.
+func (s *Service) VersionsJSON(ctx context.Context, tok *store.Token, ref store.Ref) ([]byte, error) {
+	if err := s.CanRead(tok, ref.Namespace); err != nil {
+		return nil, err
+	}
+	if CheckRef(ref) != nil {
+		return nil, fmt.Errorf("module %s: %w", ref, ErrNotFound)
+	}
+	e, err := s.module(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	if len(e.versions) == 0 {
+		return nil, fmt.Errorf("module %s: %w", ref, ErrNotFound)
+	}
+	return e.body, nil
+}
+
+func (s *Service) lookup(ctx context.Context, k store.Key) (store.Version, error) {
+	if CheckRef(k.Ref) != nil {
+		return store.Version{}, fmt.Errorf("module %s: %w", k.Ref, ErrNotFound)
+	}
+	e, err := s.module(ctx, k.Ref)
+	if err != nil {
+		return store.Version{}, err
+	}
+	var v store.Version
+	var ok bool
+	if k.Version == "" {
+		v, ok = e.latest()
+	} else {
+		v, ok = e.get(k.Version)
+	}
+	if !ok {
+		if k.Version == "" {
+			return v, fmt.Errorf("module %s: %w", k.Ref, ErrNotFound)
+		}
+		return v, fmt.Errorf("module %s: %w", k, ErrNotFound)
+	}
+	return v, nil
+}
