@@ -115,7 +115,7 @@ changed: Terraform stacks get a refresh-only plan saved outside the directory,
 which never writes state. Sensitive values are masked in every format.
 
 Exit status: 0 no drift, 2 drift found, 1 any stack could not be checked
-(errors win over drift). Usage errors also exit 2.`,
+(errors win over drift). Usage errors exit 1 too, so a typo never reads as drift.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := drift.ParseFormat(format)
 			if err != nil {
@@ -176,6 +176,7 @@ Exit status: 0 no drift, 2 drift found, 1 any stack could not be checked
 			return nil
 		},
 	}
+	setUsageExit(cmd, driftExitError)
 	cf.register(cmd)
 	cmd.Flags().StringVar(&format, "format", "text", "report format: text, json or markdown")
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write the report to FILE (atomically) instead of stdout")
