@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/platdev/plat/internal/userfile"
 )
 
 // Checker checks one stack directory of the kind it handles. Check never changes
@@ -218,7 +220,9 @@ func Summarize(stacks []StackReport) Summary {
 // DetectKind says how dir is checked: KindTerraform when it holds *.tf or *.tf.json
 // files, KindCrossplane when it holds YAML manifests with apiVersion and kind.
 // Otherwise it returns an error wrapping ErrNotStack (or the fs error when dir is
-// missing or not a directory).
+// missing or not a directory). A *.tf, *.tf.json, *.yaml or *.yml file that is not
+// a regular file (a named pipe, a link to a device) is an error too, a
+// userfile.Error, as is a YAML file larger than userfile.MaxSize.
 func DetectKind(dir string) (Kind, error) {
 	fi, err := os.Stat(dir)
 	if err != nil {
@@ -235,20 +239,38 @@ func DetectKind(dir string) (Kind, error) {
 		return "", err
 	}
 	var yamls []string
+	terraform := false
 	for _, e := range entries {
 		name := e.Name()
 		if e.IsDir() {
 			continue
 		}
-		switch {
-		case strings.HasSuffix(name, ".tf"), strings.HasSuffix(name, ".tf.json"):
-			return KindTerraform, nil
-		case strings.HasSuffix(name, ".yaml"), strings.HasSuffix(name, ".yml"):
-			yamls = append(yamls, filepath.Join(dir, name))
+		isTF := strings.HasSuffix(name, ".tf") || strings.HasSuffix(name, ".tf.json")
+		isYAML := strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")
+		if !isTF && !isYAML {
+			continue
+		}
+		// A named pipe would block tofu or plat, a device fill memory: a stack's
+		// files must be regular files (issue 17, finding 4).
+		path := filepath.Join(dir, name)
+		if err := userfile.Check(path); err != nil {
+			return "", err
+		}
+		if isTF {
+			terraform = true
+		} else {
+			yamls = append(yamls, path)
 		}
 	}
+	if terraform {
+		return KindTerraform, nil
+	}
 	for _, y := range yamls {
-		if isManifest(y) {
+		ok, err := isManifest(y)
+		if err != nil {
+			return "", err
+		}
+		if ok {
 			return KindCrossplane, nil
 		}
 	}
@@ -256,11 +278,16 @@ func DetectKind(dir string) (Kind, error) {
 }
 
 // isManifest reports whether a YAML file has top-level apiVersion and kind keys in
-// any of its documents.
-func isManifest(path string) bool {
-	b, err := os.ReadFile(path)
+// any of its documents. Only a file that cannot be read (not regular, larger
+// than userfile.MaxSize) is an error.
+func isManifest(path string) (bool, error) {
+	b, err := userfile.ReadFile(path)
 	if err != nil {
-		return false
+		var uerr *userfile.Error
+		if errors.As(err, &uerr) {
+			return false, err
+		}
+		return false, nil
 	}
 	var api, kind bool
 	sc := bufio.NewScanner(bytes.NewReader(b))
@@ -276,10 +303,10 @@ func isManifest(path string) bool {
 			kind = true
 		}
 		if api && kind {
-			return true
+			return true, nil
 		}
 	}
-	return false
+	return false, nil
 }
 
 // enforceMasks makes sure no value of a change flagged Sensitive survives,

@@ -21,6 +21,7 @@ import (
 
 	"github.com/platdev/plat/drift"
 	"github.com/platdev/plat/internal/atomicfile"
+	"github.com/platdev/plat/internal/userfile"
 )
 
 // Options configure a watch service.
@@ -148,12 +149,17 @@ func newService(opts Options) (*service, error) {
 	return s, nil
 }
 
+// maxReportSize bounds a previous report read back at start; reports are plat's
+// own, but the directory is the user's, and a named pipe or a huge file there
+// must not stop the service from starting.
+const maxReportSize = 64 << 20
+
 // loadPrevious seeds what was last seen of each stack from the reports a
 // previous run left, so a restart does not announce unchanged drift again.
 func (s *service) loadPrevious() {
 	files, _ := filepath.Glob(filepath.Join(s.reports, "*.json"))
 	for _, f := range files {
-		b, err := os.ReadFile(f)
+		b, err := userfile.Read(f, maxReportSize)
 		if err != nil {
 			continue
 		}

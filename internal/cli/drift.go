@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"github.com/platdev/plat/drift/terraform"
 	"github.com/platdev/plat/drift/watch"
 	"github.com/platdev/plat/internal/atomicfile"
+	"github.com/platdev/plat/internal/userfile"
 )
 
 // Exit codes of plat drift check (docs/product.md).
@@ -132,12 +134,11 @@ Exit status: 0 no drift, 2 drift found, 1 any stack could not be checked
 			}
 			var rules *drift.IgnoreRules
 			if ignore != "" {
-				b, err := os.Open(ignore)
+				b, err := userfile.ReadFile(ignore)
 				if err != nil {
 					return usageErr(fmt.Errorf("--ignore: %w", err))
 				}
-				rules, err = drift.ParseIgnore(ignore, b)
-				b.Close()
+				rules, err = drift.ParseIgnore(ignore, bytes.NewReader(b))
 				if err != nil {
 					return usageErr(err)
 				}
