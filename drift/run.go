@@ -63,6 +63,11 @@ type RunOptions struct {
 	Parallel int
 	// Timeout bounds each stack's check; 0 means no limit.
 	Timeout time.Duration
+	// Grace is how long a check may run on after its timeout or the pass's
+	// cancellation before Run stops waiting for it and reports the stack as an
+	// error; 0 means DefaultGrace. A Checker should return promptly on its own;
+	// this only bounds one that does not.
+	Grace time.Duration
 	// Checkers maps each kind of stack to the checker for it. A stack whose kind has
 	// no checker is reported as an error.
 	Checkers map[Kind]Checker
@@ -75,6 +80,11 @@ type RunOptions struct {
 	// Now returns the current time; nil means time.Now. Tests pin it.
 	Now func() time.Time
 }
+
+// DefaultGrace is RunOptions.Grace when unset: longer than the terraform
+// checker's interrupt grace (tofu gets 10s to release its lock before it is
+// killed), so a well-behaved check is never abandoned.
+const DefaultGrace = 30 * time.Second
 
 // Run checks every directory in opts.Dirs, at most opts.Parallel at a time, and
 // returns the assembled report. It never fails as a whole: problems with a stack
@@ -170,7 +180,7 @@ func checkOne(ctx context.Context, dir string, opts RunOptions, now func() time.
 		cctx, cancel = context.WithTimeoutCause(ctx, opts.Timeout, fmt.Errorf("timed out after %s", opts.Timeout))
 		defer cancel()
 	}
-	sr = c.Check(cctx, dir)
+	sr = checkBounded(cctx, c, dir, opts.Grace)
 	if sr.Status == StatusError {
 		if sr.Error == "" {
 			sr.Error = "check failed"
@@ -187,6 +197,31 @@ func checkOne(ctx context.Context, dir string, opts RunOptions, now func() time.
 	}
 	sr.Status = statusOf(sr)
 	return sr
+}
+
+// checkBounded runs c.Check, but returns at most grace after ctx is done (the
+// stack's timeout, or the pass cancelled by SIGTERM) even if the check does not:
+// a stuck check then runs on in the background, its result dropped, and never
+// holds up the pass (issue 17, finding 4).
+func checkBounded(ctx context.Context, c Checker, dir string, grace time.Duration) StackReport {
+	if grace <= 0 {
+		grace = DefaultGrace
+	}
+	res := make(chan StackReport, 1)
+	go func() { res <- c.Check(ctx, dir) }()
+	select {
+	case sr := <-res:
+		return sr
+	case <-ctx.Done():
+	}
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case sr := <-res:
+		return sr
+	case <-t.C:
+		return Failed(fmt.Errorf("%w; the check did not stop within %s and was abandoned", context.Cause(ctx), grace))
+	}
 }
 
 func statusOf(sr StackReport) Status {
