@@ -151,3 +151,68 @@ func TestValidateSpecialFiles(t *testing.T) {
 		})
 	}
 }
+
+// TestDriftCheckSIGTERM: SIGTERM during a pass ends plat drift check (exit 1),
+// even when tofu ignores the interrupt it is sent: it is killed after its grace
+// and the stack reported as an error. Stacks with special files beside it do not
+// hold the pass either (they once blocked it, and SIGTERM with it).
+func TestDriftCheckSIGTERM(t *testing.T) {
+	plat, err := exec.LookPath("plat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	started := filepath.Join(root, "started")
+	// A tofu that answers `version` (terraform-exec asks first), then ignores
+	// SIGINT and never finishes.
+	writeFile(t, filepath.Join(root, "bin", "tofu"), "#!/bin/sh\n"+
+		"if [ \"$1\" = version ]; then echo '{\"terraform_version\":\"1.10.6\",\"platform\":\"linux_amd64\",\"provider_selections\":{}}'; exit 0; fi\n"+
+		"trap '' INT\ntouch "+started+"\nwhile :; do sleep 1; done\n")
+	if err := os.Chmod(filepath.Join(root, "bin", "tofu"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(root, "hang", "main.tf"), "")
+	mkfifo(t, filepath.Join(root, "pipe", "x.yaml"))
+
+	cmd := exec.Command(plat, "drift", "check", "-q", "--tofu", "./bin/tofu", "--parallel", "2", "pipe", "hang")
+	cmd.Dir = root
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.WaitDelay = time.Second
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(started); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("tofu never started\nstdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
+		}
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	sent := time.Now()
+	select {
+	case err := <-exited:
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+			t.Errorf("exit: %v, want status 1", err)
+		}
+		// tofu gets 10s to release its lock before it is killed.
+		if took := time.Since(sent); took > 20*time.Second {
+			t.Errorf("exited %s after SIGTERM", took)
+		}
+	case <-time.After(45 * time.Second):
+		t.Fatalf("plat drift check still running 45s after SIGTERM\nstdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
+	}
+	for _, want := range []string{"pipe/x.yaml: not a regular file (named pipe)", "hang: error", "terminated signal received"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, stdout.String())
+		}
+	}
+}
