@@ -2,13 +2,15 @@ package drift
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"slices"
 	"strings"
+
+	"github.com/platdev/plat/internal/userfile"
 )
 
 // IgnoreFileName is the per-stack ignore file Run reads from each stack directory.
@@ -64,17 +66,18 @@ func ParseIgnore(name string, r io.Reader) (*IgnoreRules, error) {
 	return &rs, nil
 }
 
-// LoadIgnoreFile reads an ignore file; a missing file means no rules.
+// LoadIgnoreFile reads an ignore file; a missing file means no rules. It must be
+// a regular file of at most userfile.MaxSize bytes: a named pipe is refused at
+// once instead of blocking the pass.
 func LoadIgnoreFile(path string) (*IgnoreRules, error) {
-	f, err := os.Open(path)
+	b, err := userfile.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	return ParseIgnore(path, f)
+	return ParseIgnore(path, bytes.NewReader(b))
 }
 
 // Len returns the number of rules; a nil *IgnoreRules has none.

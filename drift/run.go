@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/platdev/plat/internal/userfile"
 )
 
 // Checker checks one stack directory of the kind it handles. Check never changes
@@ -61,6 +63,11 @@ type RunOptions struct {
 	Parallel int
 	// Timeout bounds each stack's check; 0 means no limit.
 	Timeout time.Duration
+	// Grace is how long a check may run on after its timeout or the pass's
+	// cancellation before Run stops waiting for it and reports the stack as an
+	// error; 0 means DefaultGrace. A Checker should return promptly on its own;
+	// this only bounds one that does not.
+	Grace time.Duration
 	// Checkers maps each kind of stack to the checker for it. A stack whose kind has
 	// no checker is reported as an error.
 	Checkers map[Kind]Checker
@@ -73,6 +80,11 @@ type RunOptions struct {
 	// Now returns the current time; nil means time.Now. Tests pin it.
 	Now func() time.Time
 }
+
+// DefaultGrace is RunOptions.Grace when unset: longer than the terraform
+// checker's interrupt grace (tofu gets 10s to release its lock before it is
+// killed), so a well-behaved check is never abandoned.
+const DefaultGrace = 30 * time.Second
 
 // Run checks every directory in opts.Dirs, at most opts.Parallel at a time, and
 // returns the assembled report. It never fails as a whole: problems with a stack
@@ -168,7 +180,7 @@ func checkOne(ctx context.Context, dir string, opts RunOptions, now func() time.
 		cctx, cancel = context.WithTimeoutCause(ctx, opts.Timeout, fmt.Errorf("timed out after %s", opts.Timeout))
 		defer cancel()
 	}
-	sr = c.Check(cctx, dir)
+	sr = checkBounded(cctx, c, dir, opts.Grace)
 	if sr.Status == StatusError {
 		if sr.Error == "" {
 			sr.Error = "check failed"
@@ -185,6 +197,31 @@ func checkOne(ctx context.Context, dir string, opts RunOptions, now func() time.
 	}
 	sr.Status = statusOf(sr)
 	return sr
+}
+
+// checkBounded runs c.Check, but returns at most grace after ctx is done (the
+// stack's timeout, or the pass cancelled by SIGTERM) even if the check does not:
+// a stuck check then runs on in the background, its result dropped, and never
+// holds up the pass (issue 17, finding 4).
+func checkBounded(ctx context.Context, c Checker, dir string, grace time.Duration) StackReport {
+	if grace <= 0 {
+		grace = DefaultGrace
+	}
+	res := make(chan StackReport, 1)
+	go func() { res <- c.Check(ctx, dir) }()
+	select {
+	case sr := <-res:
+		return sr
+	case <-ctx.Done():
+	}
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case sr := <-res:
+		return sr
+	case <-t.C:
+		return Failed(fmt.Errorf("%w; the check did not stop within %s and was abandoned", context.Cause(ctx), grace))
+	}
 }
 
 func statusOf(sr StackReport) Status {
@@ -218,7 +255,9 @@ func Summarize(stacks []StackReport) Summary {
 // DetectKind says how dir is checked: KindTerraform when it holds *.tf or *.tf.json
 // files, KindCrossplane when it holds YAML manifests with apiVersion and kind.
 // Otherwise it returns an error wrapping ErrNotStack (or the fs error when dir is
-// missing or not a directory).
+// missing or not a directory). A *.tf, *.tf.json, *.yaml or *.yml file that is not
+// a regular file (a named pipe, a link to a device) is an error too, a
+// userfile.Error, as is a YAML file larger than userfile.MaxSize.
 func DetectKind(dir string) (Kind, error) {
 	fi, err := os.Stat(dir)
 	if err != nil {
@@ -235,20 +274,38 @@ func DetectKind(dir string) (Kind, error) {
 		return "", err
 	}
 	var yamls []string
+	terraform := false
 	for _, e := range entries {
 		name := e.Name()
 		if e.IsDir() {
 			continue
 		}
-		switch {
-		case strings.HasSuffix(name, ".tf"), strings.HasSuffix(name, ".tf.json"):
-			return KindTerraform, nil
-		case strings.HasSuffix(name, ".yaml"), strings.HasSuffix(name, ".yml"):
-			yamls = append(yamls, filepath.Join(dir, name))
+		isTF := strings.HasSuffix(name, ".tf") || strings.HasSuffix(name, ".tf.json")
+		isYAML := strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")
+		if !isTF && !isYAML {
+			continue
+		}
+		// A named pipe would block tofu or plat, a device fill memory: a stack's
+		// files must be regular files (issue 17, finding 4).
+		path := filepath.Join(dir, name)
+		if err := userfile.Check(path); err != nil {
+			return "", err
+		}
+		if isTF {
+			terraform = true
+		} else {
+			yamls = append(yamls, path)
 		}
 	}
+	if terraform {
+		return KindTerraform, nil
+	}
 	for _, y := range yamls {
-		if isManifest(y) {
+		ok, err := isManifest(y)
+		if err != nil {
+			return "", err
+		}
+		if ok {
 			return KindCrossplane, nil
 		}
 	}
@@ -256,11 +313,16 @@ func DetectKind(dir string) (Kind, error) {
 }
 
 // isManifest reports whether a YAML file has top-level apiVersion and kind keys in
-// any of its documents.
-func isManifest(path string) bool {
-	b, err := os.ReadFile(path)
+// any of its documents. Only a file that cannot be read (not regular, larger
+// than userfile.MaxSize) is an error.
+func isManifest(path string) (bool, error) {
+	b, err := userfile.ReadFile(path)
 	if err != nil {
-		return false
+		var uerr *userfile.Error
+		if errors.As(err, &uerr) {
+			return false, err
+		}
+		return false, nil
 	}
 	var api, kind bool
 	sc := bufio.NewScanner(bytes.NewReader(b))
@@ -276,10 +338,10 @@ func isManifest(path string) bool {
 			kind = true
 		}
 		if api && kind {
-			return true
+			return true, nil
 		}
 	}
-	return false
+	return false, nil
 }
 
 // enforceMasks makes sure no value of a change flagged Sensitive survives,

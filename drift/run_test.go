@@ -200,3 +200,51 @@ e: error
 		t.Error("ParseFormat(yaml) accepted")
 	}
 }
+
+// TestRunAbandonsStuckCheck: a check that ignores its context (blocked in a
+// system call, a tool that will not die) must not hold the pass, and with it
+// drift check's exit or drift watch's next pass, past its timeout and grace;
+// the same holds when the pass is cancelled (SIGTERM).
+func TestRunAbandonsStuckCheck(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	stuck := CheckerFunc(func(context.Context, string) StackReport {
+		<-release
+		return StackReport{}
+	})
+	dir := mkStack(t, map[string]string{"main.tf": ""})
+	for _, tc := range []struct {
+		name    string
+		timeout time.Duration
+		cancel  time.Duration // cancel the pass after this long; 0: never
+		want    string
+	}{
+		{"timeout", 50 * time.Millisecond, 0, "timed out after 50ms; the check did not stop within 100ms and was abandoned"},
+		{"cancelled", 0, 50 * time.Millisecond, "context canceled; the check did not stop within 100ms and was abandoned"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if tc.cancel > 0 {
+				time.AfterFunc(tc.cancel, cancel)
+			}
+			done := make(chan Report, 1)
+			go func() {
+				done <- Run(ctx, RunOptions{
+					Dirs:     []string{dir},
+					Timeout:  tc.timeout,
+					Grace:    100 * time.Millisecond,
+					Checkers: map[Kind]Checker{KindTerraform: stuck},
+				})
+			}()
+			select {
+			case r := <-done:
+				if s := r.Stacks[0]; s.Status != StatusError || s.Error != tc.want {
+					t.Errorf("got %s %q, want error %q", s.Status, s.Error, tc.want)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("Run still waiting for a stuck check after 5s")
+			}
+		})
+	}
+}

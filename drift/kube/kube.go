@@ -33,6 +33,7 @@ import (
 
 	"github.com/platdev/plat/compiler/crd/manifest"
 	"github.com/platdev/plat/drift"
+	"github.com/platdev/plat/internal/userfile"
 )
 
 // ErrNoManifests is returned (in a report's Error) for a directory without
@@ -231,7 +232,7 @@ func (c *Checker) readStack(ctx context.Context, dir string) ([]declared, error)
 	var out []declared
 	seen := map[string]string{}
 	for _, f := range files {
-		b, err := os.ReadFile(f)
+		b, err := userfile.ReadFile(f)
 		if err != nil {
 			return nil, fmt.Errorf("read stack: %w", err)
 		}

@@ -85,7 +85,9 @@ var (
 
 // FindBinary picks the Terraform binary: flag (from --tofu), then env
 // (PLAT_TF_BINARY), then tofu and terraform on PATH. A flag or env value without a
-// slash is looked up on PATH too.
+// slash is looked up on PATH too. The path returned is absolute: a relative
+// value (--tofu ./bin/tofu) is resolved against the working directory here,
+// since tofu runs in each stack's directory.
 func FindBinary(flag, env string) (string, error) {
 	for _, want := range []string{flag, env} {
 		if want == "" {
@@ -94,6 +96,9 @@ func FindBinary(flag, env string) (string, error) {
 		p, err := exec.LookPath(want)
 		if err != nil {
 			return "", fmt.Errorf("terraform binary %s: %w", want, errors.Unwrap(err))
+		}
+		if p, err = filepath.Abs(p); err != nil {
+			return "", fmt.Errorf("terraform binary %s: %w", want, err)
 		}
 		return p, nil
 	}

@@ -175,6 +175,16 @@ func TestFindBinary(t *testing.T) {
 	if _, err := FindBinary("/nonexistent/tofu", ""); err == nil || !strings.Contains(err.Error(), "/nonexistent/tofu") {
 		t.Errorf("missing flag binary: %v", err)
 	}
+	// A relative path is resolved against the working directory now: tofu runs
+	// in the stack's directory (issue 17, finding 14).
+	t.Chdir(filepath.Dir(filepath.Dir(fake)))
+	rel := filepath.Join(".", filepath.Base(filepath.Dir(fake)), filepath.Base(fake))
+	if p, err := FindBinary(rel, ""); err != nil || p != fake {
+		t.Errorf("relative flag %s: %q %v, want %q", rel, p, err, fake)
+	}
+	if p, err := FindBinary("", rel); err != nil || p != fake {
+		t.Errorf("relative env %s: %q %v, want %q", rel, p, err, fake)
+	}
 	t.Setenv("PATH", filepath.Dir(fake))
 	if p, err := FindBinary("", ""); err != nil || p != fake {
 		t.Errorf("PATH: %q %v", p, err)

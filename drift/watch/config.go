@@ -16,6 +16,8 @@ import (
 
 	"github.com/robfig/cron/v3"
 	"sigs.k8s.io/yaml"
+
+	"github.com/platdev/plat/internal/userfile"
 )
 
 // Config is the watch configuration file (see docs/drift.md).
@@ -64,7 +66,7 @@ var ErrConfig = errors.New("invalid drift watch config")
 // LoadConfig reads and validates a config file. Every problem found is reported,
 // each prefixed with the file name; the error wraps ErrConfig.
 func LoadConfig(path string) (*Config, error) {
-	b, err := os.ReadFile(path)
+	b, err := userfile.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}

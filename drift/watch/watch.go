@@ -21,6 +21,7 @@ import (
 
 	"github.com/platdev/plat/drift"
 	"github.com/platdev/plat/internal/atomicfile"
+	"github.com/platdev/plat/internal/userfile"
 )
 
 // Options configure a watch service.
@@ -92,6 +93,8 @@ type service struct {
 
 	mu   sync.Mutex
 	last map[string]stackState // by stack name
+
+	health health
 }
 
 type stackState struct {
@@ -116,6 +119,7 @@ func newService(opts Options) (*service, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.health.started = s.now()
 	if s.client == nil {
 		s.client = &http.Client{Timeout: 10 * time.Second}
 	}
@@ -133,12 +137,17 @@ func newService(opts Options) (*service, error) {
 	return s, nil
 }
 
+// maxReportSize bounds a previous report read back at start; reports are plat's
+// own, but the directory is the user's, and a named pipe or a huge file there
+// must not stop the service from starting.
+const maxReportSize = 64 << 20
+
 // loadPrevious seeds what was last seen of each stack from the reports a
 // previous run left, so a restart does not announce unchanged drift again.
 func (s *service) loadPrevious() {
 	files, _ := filepath.Glob(filepath.Join(s.reports, "*.json"))
 	for _, f := range files {
-		b, err := os.ReadFile(f)
+		b, err := userfile.Read(f, maxReportSize)
 		if err != nil {
 			continue
 		}
@@ -154,10 +163,7 @@ func (s *service) loadPrevious() {
 func (s *service) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.m.reg, promhttp.HandlerOpts{}))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		io.WriteString(w, "ok\n")
-	})
+	mux.HandleFunc("GET /healthz", s.serveHealthz)
 	return mux
 }
 
@@ -180,12 +186,14 @@ func (s *service) pass(ctx context.Context) {
 	dirs, err := s.cfg.StackDirs()
 	if err != nil {
 		s.log.Error("expand stack globs", "err", err)
+		s.health.passFailed(fmt.Errorf("expand stack globs: %w", err))
 		return
 	}
 	if len(dirs) == 0 {
 		s.log.Warn("no stack directories match the configured globs", "stacks", s.cfg.Stacks)
 	}
 	s.log.Info("drift pass starting", "stacks", len(dirs))
+	s.health.passStarted(s.now(), len(dirs), s.cfg.passBound(len(dirs)))
 	r := drift.Run(ctx, drift.RunOptions{
 		Dirs:     dirs,
 		Parallel: s.cfg.Parallel,
@@ -193,6 +201,7 @@ func (s *service) pass(ctx context.Context) {
 		Checkers: s.opts.Checkers,
 	})
 	if ctx.Err() != nil {
+		s.health.passEnded(s.now(), false)
 		s.log.Info("drift pass interrupted; results discarded")
 		return
 	}
@@ -204,6 +213,7 @@ func (s *service) pass(ctx context.Context) {
 		s.record(*st, r.StartedAt)
 	}
 	s.m.forgetExcept(seen)
+	s.health.passEnded(s.now(), true)
 	s.m.passes.Inc()
 	s.m.lastPass.Set(float64(s.now().Unix()))
 	s.log.Info("drift pass done", "stacks", r.Summary.Stacks, "drifted", r.Summary.Drifted,

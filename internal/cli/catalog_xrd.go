@@ -14,6 +14,7 @@ import (
 	"github.com/platdev/plat/catalog"
 	"github.com/platdev/plat/compiler"
 	"github.com/platdev/plat/compiler/xrd"
+	"github.com/platdev/plat/internal/userfile"
 )
 
 // newCatalogXRDCmd builds `plat catalog xrd NAME`.
@@ -52,7 +53,7 @@ are listed in the header.`,
 		}
 		var fsys fs.FS = catalog.FS
 		if *catalogDir != "" {
-			fsys = os.DirFS(*catalogDir)
+			fsys = userfile.DirFS(*catalogDir, userfile.MaxSize)
 		}
 		file := name + "/" + compiler.TemplateFile
 		src, err := fs.ReadFile(fsys, file)

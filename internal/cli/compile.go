@@ -12,6 +12,7 @@ import (
 
 	"github.com/platdev/plat/catalog"
 	"github.com/platdev/plat/compiler"
+	"github.com/platdev/plat/internal/userfile"
 )
 
 // addCatalogFlag adds --catalog to cmd and returns where its value lands.
@@ -32,7 +33,7 @@ func loadCompiler(dir string) (*compiler.Compiler, error) {
 		if !st.IsDir() {
 			return nil, usageErr(fmt.Errorf("catalog: %s is not a directory", dir))
 		}
-		fsys = os.DirFS(dir)
+		fsys = userfile.DirFS(dir, userfile.MaxSize)
 	}
 	c, err := compiler.New(fsys)
 	if err != nil {
@@ -75,7 +76,7 @@ func readStacks(paths []string) ([]compiler.Source, error) {
 		if st.IsDir() {
 			return nil, usageErr(fmt.Errorf("%s is a directory; name stack files", name))
 		}
-		b, err := os.ReadFile(p)
+		b, err := userfile.ReadFile(p)
 		if err != nil {
 			return nil, usageErr(err)
 		}

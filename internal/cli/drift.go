@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"github.com/platdev/plat/drift/terraform"
 	"github.com/platdev/plat/drift/watch"
 	"github.com/platdev/plat/internal/atomicfile"
+	"github.com/platdev/plat/internal/userfile"
 )
 
 // Exit codes of plat drift check (docs/product.md).
@@ -115,7 +117,7 @@ changed: Terraform stacks get a refresh-only plan saved outside the directory,
 which never writes state. Sensitive values are masked in every format.
 
 Exit status: 0 no drift, 2 drift found, 1 any stack could not be checked
-(errors win over drift). Usage errors also exit 2.`,
+(errors win over drift). Usage errors exit 1 too, so a typo never reads as drift.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := drift.ParseFormat(format)
 			if err != nil {
@@ -132,12 +134,11 @@ Exit status: 0 no drift, 2 drift found, 1 any stack could not be checked
 			}
 			var rules *drift.IgnoreRules
 			if ignore != "" {
-				b, err := os.Open(ignore)
+				b, err := userfile.ReadFile(ignore)
 				if err != nil {
 					return usageErr(fmt.Errorf("--ignore: %w", err))
 				}
-				rules, err = drift.ParseIgnore(ignore, b)
-				b.Close()
+				rules, err = drift.ParseIgnore(ignore, bytes.NewReader(b))
 				if err != nil {
 					return usageErr(err)
 				}
@@ -176,6 +177,7 @@ Exit status: 0 no drift, 2 drift found, 1 any stack could not be checked
 			return nil
 		},
 	}
+	setUsageExit(cmd, driftExitError)
 	cf.register(cmd)
 	cmd.Flags().StringVar(&format, "format", "text", "report format: text, json or markdown")
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write the report to FILE (atomically) instead of stdout")

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strconv"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -22,6 +23,32 @@ const (
 	ExitFail  = 1 // validation or guardrail errors, refused uploads, drift errors
 	ExitUsage = 2 // usage or I/O errors (and "drift found" for plat drift check)
 )
+
+// usageExitKey is the cobra annotation by which a command overrides ExitUsage for
+// its usage errors: plat drift check exits 1 on a usage error, since 2 means
+// drift found there (docs/drift.md).
+const usageExitKey = "plat/usage-exit-code"
+
+// setUsageExit makes code the exit status of cmd's usage errors (unknown flags,
+// bad flag values, bad arguments).
+func setUsageExit(cmd *cobra.Command, code int) {
+	if cmd.Annotations == nil {
+		cmd.Annotations = map[string]string{}
+	}
+	cmd.Annotations[usageExitKey] = strconv.Itoa(code)
+}
+
+// usageExit returns the exit status of a usage error of cmd.
+func usageExit(cmd *cobra.Command) int {
+	if cmd != nil {
+		if v, ok := cmd.Annotations[usageExitKey]; ok {
+			if code, err := strconv.Atoi(v); err == nil {
+				return code
+			}
+		}
+	}
+	return ExitUsage
+}
 
 // Env is what commands read from and write to; tests substitute their own.
 type Env struct {
@@ -39,6 +66,9 @@ type Env struct {
 type ExitError struct {
 	Code int
 	Err  error
+	// usage marks a usage error: Run replaces Code with the command's usage
+	// exit status (see setUsageExit).
+	usage bool
 }
 
 func (e *ExitError) Error() string {
@@ -53,8 +83,9 @@ func (e *ExitError) Unwrap() error { return e.Err }
 // exit returns an error that makes plat exit with code, printing err if non-nil.
 func exit(code int, err error) error { return &ExitError{Code: code, Err: err} }
 
-// usageErr marks err as a usage error (exit 2).
-func usageErr(err error) error { return exit(ExitUsage, err) }
+// usageErr marks err as a usage error: exit 2, or the code the command set with
+// setUsageExit.
+func usageErr(err error) error { return &ExitError{Code: ExitUsage, Err: err, usage: true} }
 
 // Main runs plat with the process's arguments and returns its exit code.
 func Main() int {
@@ -74,7 +105,7 @@ func Main() int {
 func Run(ctx context.Context, env *Env, args []string) int {
 	root := New(env)
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return ExitOK
 	}
@@ -83,12 +114,15 @@ func Run(ctx context.Context, env *Env, args []string) int {
 		if ee.Err != nil {
 			fmt.Fprintf(env.Stderr, "plat: %v\n", ee.Err)
 		}
+		if ee.usage {
+			return usageExit(cmd)
+		}
 		return ee.Code
 	}
 	// Anything cobra reports itself (unknown command or flag, bad arguments) is usage.
 	fmt.Fprintf(env.Stderr, "plat: %v\n", err)
 	fmt.Fprintln(env.Stderr, "Run 'plat --help' for usage.")
-	return ExitUsage
+	return usageExit(cmd)
 }
 
 // New builds plat's command tree.
