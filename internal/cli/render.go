@@ -94,7 +94,7 @@ files in DIR that differ from a fresh render.`,
 			return exit(ExitUsage, fmt.Errorf("render: %w", err))
 		}
 		for _, s := range res.Stacks {
-			fmt.Fprintf(env.Stderr, "plat: rendered %s (%s) into %s\n", s.Source, s.Target, filepath.ToSlash(filepath.Join(out, s.Name)))
+			fmt.Fprintf(env.Stderr, "plat: rendered %s (%s) into %s\n", compiler.HeaderName(s.Source), s.Target, filepath.ToSlash(filepath.Join(out, s.Name)))
 		}
 		return nil
 	}
