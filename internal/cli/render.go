@@ -32,6 +32,8 @@ func newRenderCmd(env *Env) *cobra.Command {
 		Long: `Render compiles stack files through the catalog's golden-path templates and
 writes each stack to DIR/<stack name>/: a Terraform root module, or Crossplane
 manifests. If any stack breaks a guardrail or is invalid, nothing is written.
+An existing DIR/<stack name>/ is replaced only if plat generated it (what tofu
+init leaves there is kept), and a render is all or nothing, even if killed.
 With --check nothing is written either: render reports, as a unified diff, the
 files in DIR that differ from a fresh render.`,
 		Example: `  plat render -f platform.yaml -o out
