@@ -31,9 +31,9 @@ import (
 
 // Keep names the entries of a stack directory that Write carries over from
 // the previous folder into the new one: what `tofu init` and a local-state
-// `tofu apply` create in a root module. Losing them would lose provider locks
-// or, worse, state.
-var Keep = []string{".terraform", ".terraform.lock.hcl", "terraform.tfstate", "terraform.tfstate.backup", "terraform.tfstate.d"}
+// `tofu apply` create in a root module (losing them would lose provider locks
+// or, worse, state), and the stack's drift ignore rules (drift.IgnoreFileName).
+var Keep = []string{".terraform", ".terraform.lock.hcl", "terraform.tfstate", "terraform.tfstate.backup", "terraform.tfstate.d", ".platdriftignore"}
 
 // IsKept reports whether a stack directory's entry name is one of Keep.
 func IsKept(name string) bool { return slices.Contains(Keep, name) }

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+
+	"github.com/platdev/plat/drift"
 )
 
 const hdr = "# generated\n"
@@ -347,5 +349,13 @@ func TestReadFileRefusesLinksAndSpecialFiles(t *testing.T) {
 	}
 	if _, err := ReadFile(root, "real/ok.tf", 1); !errors.Is(err, ErrTooLarge) {
 		t.Errorf("over the limit: %v", err)
+	}
+}
+
+// TestKeepsDriftIgnoreFile: the ignore rules drift reads from a stack folder
+// are the user's, and survive a render.
+func TestKeepsDriftIgnoreFile(t *testing.T) {
+	if !IsKept(drift.IgnoreFileName) {
+		t.Errorf("Keep = %v lacks %s", Keep, drift.IgnoreFileName)
 	}
 }
