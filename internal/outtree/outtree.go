@@ -153,12 +153,12 @@ func Write(out string, dirs []Dir, opt Options) error {
 		return err
 	}
 	if err := swap(out, stage, names); err != nil {
-		if rerr := rollback(out, stage, names); rerr != nil {
+		if _, rerr := rollback(out, stage, names); rerr != nil {
 			return fmt.Errorf("%w; undoing the swap failed too (%v): the next plat render into %s restores the previous output", err, rerr, filepath.ToSlash(out))
 		}
 		syncDir(out)
 		os.RemoveAll(stage)
-		return err
+		return fmt.Errorf("%w (every stack folder was left as it was)", err)
 	}
 	syncDir(out)
 	if err := os.Remove(filepath.Join(stage, journalName)); err != nil {
@@ -180,6 +180,9 @@ func stageFiles(stage string, dirs []Dir) error {
 		for _, f := range d.Files {
 			if !fs.ValidPath(f.Name) || f.Name == "." {
 				return fmt.Errorf("%s: file name %q is not a relative path", d.Name, f.Name)
+			}
+			if first, _, _ := strings.Cut(f.Name, "/"); IsKept(first) {
+				return fmt.Errorf("%s: file name %q is one Write keeps from the previous folder", d.Name, f.Name)
 			}
 			p := filepath.Join(root, filepath.FromSlash(f.Name))
 			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -234,36 +237,44 @@ func swap(out, stage string, names []string) error {
 // rollback undoes swap from whatever point it reached, in reverse order. It is
 // idempotent, so a rollback that is itself interrupted can be run again: new/
 // holds a stack's folder until (c), and (c) is the only step that removes it.
-func rollback(out, stage string, names []string) error {
+// It returns the stacks whose folder it changed.
+func rollback(out, stage string, names []string) (changed []string, err error) {
 	for i := len(names) - 1; i >= 0; i-- {
+		did := false
 		name := names[i]
 		dst := filepath.Join(out, name)
 		next := filepath.Join(stage, "new", name)
 		prev := filepath.Join(stage, "old", name)
 		if !exists(next) && exists(dst) { // undo (c)
 			if err := rename(dst, next, "undo-swap-in", name); err != nil {
-				return err
+				return changed, err
 			}
+			did = true
 		}
 		if exists(prev) { // undo (b)
 			if exists(dst) {
-				return fmt.Errorf("%s and %s both exist; keep the one you want and remove %s", filepath.ToSlash(dst), filepath.ToSlash(prev), filepath.ToSlash(stage))
+				return changed, fmt.Errorf("%s and %s both exist; keep the one you want and remove %s", filepath.ToSlash(dst), filepath.ToSlash(prev), filepath.ToSlash(stage))
 			}
 			if err := rename(prev, dst, "undo-set-aside", name); err != nil {
-				return err
+				return changed, err
 			}
+			did = true
 		}
 		if exists(dst) && exists(next) { // undo (a)
 			for _, k := range Keep {
 				if exists(filepath.Join(next, k)) && !exists(filepath.Join(dst, k)) {
 					if err := rename(filepath.Join(next, k), filepath.Join(dst, k), "undo-keep", name); err != nil {
-						return err
+						return changed, err
 					}
+					did = true
 				}
 			}
 		}
+		if did {
+			changed = append(changed, name)
+		}
 	}
-	return nil
+	return changed, nil
 }
 
 func rename(from, to, s, name string) error {
@@ -345,15 +356,14 @@ func recoverStage(out, stage string, recovered func(string)) error {
 				return fmt.Errorf("journal: stack directory name %q: want a single path element", n)
 			}
 		}
-		if err := rollback(out, stage, names); err != nil {
+		changed, err := rollback(out, stage, names)
+		if err != nil {
 			return err
 		}
 		syncDir(out)
 		if recovered != nil {
-			for _, n := range names {
-				if exists(filepath.Join(out, n)) {
-					recovered(filepath.Join(out, n))
-				}
+			for _, n := range changed {
+				recovered(filepath.Join(out, n))
 			}
 		}
 		return nil
