@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/hashicorp/hcl/v2"
@@ -113,4 +115,94 @@ func TestRenderPathInjection(t *testing.T) {
 			t.Errorf("header does not name the path escaped:\n%s", b)
 		}
 	})
+}
+
+// TestRenderKill9Binary kills the real plat binary (kill -9) as soon as its swap
+// has begun (its journal appeared), then renders again: every stack folder must
+// hold the new render in full, what tofu init left must still be there, and no
+// staging folder may remain (issue 17, finding 10). internal/outtree simulates
+// a kill at every single step; this checks the same against a real process.
+func TestRenderKill9Binary(t *testing.T) {
+	plat, err := exec.LookPath("plat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	const stacks = 60
+	var files []string
+	writeStacks := func(region string) {
+		files = files[:0]
+		for i := range stacks {
+			p := filepath.Join(tmp, fmt.Sprintf("s%02d.platform.yaml", i))
+			y := strings.Replace(strings.Replace(injectStack, "%s", "terraform", 1), "name: checkout", fmt.Sprintf("name: s%02d", i), 1)
+			y = strings.Replace(y, "eu-west-1", region, 1)
+			if err := os.WriteFile(p, []byte(y), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			files = append(files, "-f", p)
+		}
+	}
+	out := filepath.Join(tmp, "out")
+	run := func() {
+		t.Helper()
+		cmd := exec.Command(plat, append([]string{"render", "-o", out}, files...)...)
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("render: %v\n%s", err, b)
+		}
+	}
+	writeStacks("eu-west-1")
+	run()
+	for i := range stacks {
+		if err := os.WriteFile(filepath.Join(out, fmt.Sprintf("s%02d", i), ".terraform.lock.hcl"), []byte("# lock\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	hits := 0
+	for iter := range 8 {
+		region := []string{"eu-central-1", "eu-west-1"}[iter%2]
+		writeStacks(region)
+		cmd := exec.Command(plat, append([]string{"render", "-o", out}, files...)...)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+	poll:
+		for {
+			select {
+			case <-done:
+				break poll
+			default:
+			}
+			if m, _ := filepath.Glob(filepath.Join(out, ".plat-render-*", "journal")); len(m) > 0 {
+				cmd.Process.Signal(syscall.SIGKILL)
+				<-done
+				break
+			}
+		}
+		if m, _ := filepath.Glob(filepath.Join(out, ".plat-render-*", "journal")); len(m) > 0 {
+			hits++
+		}
+		// The next render recovers, then writes its own.
+		writeStacks("eu-north-1")
+		run()
+		if m, _ := filepath.Glob(filepath.Join(out, ".plat-render-*")); len(m) > 0 {
+			t.Fatalf("iteration %d: staging left: %v", iter, m)
+		}
+		for i := range stacks {
+			dir := filepath.Join(out, fmt.Sprintf("s%02d", i))
+			b, err := os.ReadFile(filepath.Join(dir, "main.tf"))
+			if err != nil || !strings.Contains(string(b), `region = "eu-north-1"`) {
+				t.Fatalf("iteration %d: %s/main.tf: %v\n%s", iter, dir, err, b)
+			}
+			if _, err := os.Stat(filepath.Join(dir, ".terraform.lock.hcl")); err != nil {
+				t.Fatalf("iteration %d: the lock file is gone: %v", iter, err)
+			}
+		}
+	}
+	t.Logf("%d of 8 kills landed mid-swap", hits)
+	if hits == 0 {
+		t.Error("no kill landed mid-swap: the test did not exercise recovery")
+	}
 }
