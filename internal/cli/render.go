@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/platdev/plat/compiler"
+	"github.com/platdev/plat/internal/outtree"
 )
 
 // newRenderCmd builds `plat render`.
@@ -31,6 +32,8 @@ func newRenderCmd(env *Env) *cobra.Command {
 		Long: `Render compiles stack files through the catalog's golden-path templates and
 writes each stack to DIR/<stack name>/: a Terraform root module, or Crossplane
 manifests. If any stack breaks a guardrail or is invalid, nothing is written.
+An existing DIR/<stack name>/ is replaced only if plat generated it (what tofu
+init leaves there is kept), and a render is all or nothing, even if killed.
 With --check nothing is written either: render reports, as a unified diff, the
 files in DIR that differ from a fresh render.`,
 		Example: `  plat render -f platform.yaml -o out
@@ -90,65 +93,79 @@ files in DIR that differ from a fresh render.`,
 		if check {
 			return checkRendered(env, res, out)
 		}
-		if err := writeRendered(res, out); err != nil {
+		if err := writeRendered(env, res, out); err != nil {
 			return exit(ExitUsage, fmt.Errorf("render: %w", err))
 		}
 		for _, s := range res.Stacks {
-			fmt.Fprintf(env.Stderr, "plat: rendered %s (%s) into %s\n", s.Source, s.Target, filepath.ToSlash(filepath.Join(out, s.Name)))
+			fmt.Fprintf(env.Stderr, "plat: rendered %s (%s) into %s\n", compiler.HeaderName(s.Source), s.Target, filepath.ToSlash(filepath.Join(out, s.Name)))
 		}
 		return nil
 	}
 	return cmd
 }
 
-// writeRendered writes every stack or none: all files are first written into a
-// staging directory beside the stack folders, then each stack folder is swapped in
-// by rename, so stale files of a previous render disappear too.
-func writeRendered(res *compiler.Result, out string) error {
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return err
-	}
-	stage, err := os.MkdirTemp(out, ".plat-render-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(stage)
-	for _, f := range res.Files() {
-		p := filepath.Join(stage, filepath.FromSlash(f.Path))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
-			return err
-		}
-	}
+// writeRendered writes every stack or none (internal/outtree): it replaces
+// only stack folders plat generated, keeps what tofu init put there, never
+// follows a symlink, and first rolls back a render into out that was killed.
+func writeRendered(env *Env, res *compiler.Result, out string) error {
+	dirs := make([]outtree.Dir, 0, len(res.Stacks))
 	for _, s := range res.Stacks {
-		dst := filepath.Join(out, s.Name)
-		old := filepath.Join(stage, ".old-"+s.Name)
-		if _, err := os.Stat(dst); err == nil {
-			if err := os.Rename(dst, old); err != nil {
-				return err
-			}
+		d := outtree.Dir{Name: s.Name}
+		for _, f := range s.Files {
+			d.Files = append(d.Files, outtree.File{Name: strings.TrimPrefix(f.Path, s.Name+"/"), Data: f.Data})
 		}
-		if err := os.Rename(filepath.Join(stage, s.Name), dst); err != nil {
-			return err
-		}
+		dirs = append(dirs, d)
 	}
-	return nil
+	return outtree.Write(out, dirs, outtree.Options{
+		Generated: compiler.IsGenerated,
+		Recovered: func(p string) {
+			fmt.Fprintf(env.Stderr, "plat: restored %s, which an interrupted render had left half swapped\n", filepath.ToSlash(p))
+		},
+	})
 }
 
-// checkRendered compares a fresh render with the files in out.
+// maxCompared bounds how much of a file in the output tree --check reads
+// beyond the size of the fresh render: a larger file differs anyway.
+const maxCompared = 1 << 20
+
+// checkRendered compares a fresh render with the files in out. It reads the
+// output tree without following symlinks and opens only regular files: the tree
+// may come from a pull request, and a link to /proc/self/environ must not put
+// the CI job's environment into the diff.
 func checkRendered(env *Env, res *compiler.Result, out string) error {
 	var stale []string
+	report := func(shown, what string) {
+		stale = append(stale, shown+" ("+what+")")
+		fmt.Fprintf(env.Stdout, "%s: %s\n", shown, what)
+	}
 	for _, s := range res.Stacks {
+		dir := filepath.Join(out, s.Name)
+		if fi, err := os.Lstat(dir); err == nil && !fi.IsDir() {
+			kind := "a file"
+			if fi.Mode()&fs.ModeSymlink != 0 {
+				kind = "a symlink"
+			} else if !fi.Mode().IsRegular() {
+				kind = "a special file"
+			}
+			report(filepath.ToSlash(dir), "is "+kind+", expected a directory")
+			continue
+		}
 		want := map[string][]byte{}
 		for _, f := range s.Files {
 			want[f.Path] = f.Data
 		}
 		have := map[string]bool{}
-		dir := filepath.Join(out, s.Name)
 		_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
+			if err != nil {
+				return nil
+			}
+			if p != dir && outtree.IsKept(d.Name()) && filepath.Dir(p) == dir {
+				if d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if d.IsDir() {
 				return nil
 			}
 			rel, _ := filepath.Rel(out, p)
@@ -173,17 +190,27 @@ func checkRendered(env *Env, res *compiler.Result, out string) error {
 				fmt.Fprintf(env.Stdout, "extra file %s\n", shown)
 				continue
 			}
-			got, err := os.ReadFile(filepath.Join(out, filepath.FromSlash(p)))
-			if err != nil {
+			got, err := outtree.ReadFile(out, p, int64(len(data))+maxCompared)
+			var pe *outtree.PathError
+			switch {
+			case errors.Is(err, fs.ErrNotExist):
 				stale = append(stale, shown+" (missing)")
 				fmt.Fprint(env.Stdout, string(diff.Diff(shown, nil, shown+" (rendered)", data)))
-				continue
-			}
-			if !bytes.Equal(got, data) {
+			case errors.As(err, &pe) && errors.Is(err, outtree.ErrTooLarge):
+				report(shown, "differs: larger than the rendered file by over 1 MiB")
+			case errors.As(err, &pe):
+				report(filepath.ToSlash(pe.Path), pe.What())
+			case err != nil:
+				return exit(ExitUsage, fmt.Errorf("render --check: %w", err))
+			case !bytes.Equal(got, data):
 				stale = append(stale, shown+" (differs)")
 				fmt.Fprint(env.Stdout, string(diff.Diff(shown, got, shown+" (rendered)", data)))
 			}
 		}
+	}
+	if pending, _ := outtree.Pending(out); len(pending) > 0 {
+		fmt.Fprintf(env.Stderr, "plat: %s holds what an interrupted render left (%s); plat render there restores or removes it\n",
+			filepath.ToSlash(out), filepath.ToSlash(filepath.Base(pending[0])))
 	}
 	if len(stale) == 0 {
 		fmt.Fprintf(env.Stderr, "plat: %s is up to date\n", filepath.ToSlash(out))

@@ -1,0 +1,43 @@
+//go:build unix
+
+package outtree
+
+import (
+	"errors"
+	"os"
+	"syscall"
+)
+
+// noFollow makes opening a symlink fail (ELOOP), and O_NONBLOCK makes opening
+// a FIFO return at once, so that openRegular can refuse it instead of waiting.
+const noFollow = syscall.O_NOFOLLOW | syscall.O_NONBLOCK
+
+func isLoop(err error) bool { return errors.Is(err, syscall.ELOOP) }
+
+// lock takes an exclusive flock on the directory itself, so no lock file is
+// left in the output tree; the kernel releases it when the process dies, which
+// is what lets the next run treat any staging folder as abandoned.
+func lock(dir string) (func(), error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX)
+		if !errors.Is(err, syscall.EINTR) {
+			break
+		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { f.Close() }, nil
+}
+
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync() // best effort: not every filesystem syncs directories
+		d.Close()
+	}
+}
