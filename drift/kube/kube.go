@@ -31,8 +31,8 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/platdev/plat/compiler/crd/manifest"
 	"github.com/platdev/plat/drift"
+	"github.com/platdev/plat/internal/yamlpos"
 )
 
 // ErrNoManifests is returned (in a report's Error) for a directory without
@@ -109,7 +109,7 @@ func IsStack(dir string) bool {
 		if err != nil {
 			continue
 		}
-		ms, _ := manifest.Parse(f, b)
+		ms, _ := yamlpos.Parse(f, b)
 		for _, m := range ms {
 			if m.Object["apiVersion"] != nil && m.Object["kind"] != nil {
 				return true
@@ -229,7 +229,7 @@ func (c *Checker) readStack(ctx context.Context, dir string) ([]declared, error)
 		if err != nil {
 			return nil, fmt.Errorf("read stack: %w", err)
 		}
-		ms, err := manifest.Parse(filepath.Base(f), b)
+		ms, err := yamlpos.Parse(filepath.Base(f), b)
 		if err != nil {
 			return nil, err
 		}

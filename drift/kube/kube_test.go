@@ -18,10 +18,10 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 
-	"github.com/platdev/plat/compiler/crd/manifest"
 	"github.com/platdev/plat/drift"
 	"github.com/platdev/plat/internal/kubetest"
 	"github.com/platdev/plat/internal/testtools"
+	"github.com/platdev/plat/internal/yamlpos"
 )
 
 func TestMain(m *testing.M) { os.Exit(kubetest.Main(m)) }
@@ -170,7 +170,7 @@ func (f *fixture) applyStack(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ms, err := manifest.Parse(name, b)
+		ms, err := yamlpos.Parse(name, b)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -10,8 +10,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/platdev/plat/compiler"
-	"github.com/platdev/plat/compiler/crd"
-	"github.com/platdev/plat/compiler/crd/manifest"
+	"github.com/platdev/plat/crd"
+	"github.com/platdev/plat/internal/yamlpos"
 )
 
 // addCRDsFlag adds --crds to cmd (validate, render) and returns where its value lands.
@@ -85,7 +85,7 @@ func validateCRDs(dir string, res *compiler.Result) (compiler.Diagnostics, error
 
 // locate fills in the file and position of errs from the rendered YAML of f.
 func locate(f compiler.File, errs []crd.Error) {
-	ms, _ := manifest.Parse(f.Path, f.Data)
+	ms, _ := yamlpos.Parse(f.Path, f.Data)
 	for i := range errs {
 		errs[i].File = f.Path
 		for _, m := range ms {

@@ -48,8 +48,8 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/yaml"
 
-	"github.com/platdev/plat/compiler/crd/manifest"
 	"github.com/platdev/plat/internal/testtools"
+	"github.com/platdev/plat/internal/yamlpos"
 )
 
 // Server is a running etcd + kube-apiserver pair.
@@ -394,7 +394,7 @@ func (s *Server) ApplyCRDs(t testing.TB, files ...string) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, doc := range manifest.SplitDocuments(b) {
+			for _, doc := range yamlpos.SplitDocuments(b) {
 				var crd apiextensionsv1.CustomResourceDefinition
 				if err := yaml.Unmarshal(doc, &crd); err != nil {
 					t.Fatalf("kubetest: %s: %v", p, err)

@@ -1,7 +1,7 @@
 // Package manifest decodes Kubernetes manifests from YAML the way API clients
 // see them (JSON-compatible values) while keeping the position of every field, so
 // that errors about a field path can point at the user's file.
-package manifest
+package yamlpos
 
 import (
 	"bytes"
