@@ -75,7 +75,7 @@ func (s *stackCompiler) renderTerraform(m stackMeta, tags map[string]string, rs 
 					continue
 				}
 				if _, err := toCty(mod.inputs[k]); err != nil {
-					return nil, fmt.Errorf("module %s: input %s: %v", mod.name, k, err)
+					return nil, fmt.Errorf("module %s: input %s: %w", mod.name, k, err)
 				}
 			}
 		}
@@ -118,7 +118,7 @@ func (s *stackCompiler) renderTerraform(m stackMeta, tags map[string]string, rs 
 			}
 			v, err := toCty(mod.inputs[k])
 			if err != nil {
-				return nil, fmt.Errorf("module %s: input %s: %v", mod.name, k, err)
+				return nil, fmt.Errorf("module %s: input %s: %w", mod.name, k, err)
 			}
 			b.SetAttributeValue(k, v)
 		}
@@ -284,7 +284,7 @@ func (s *stackCompiler) renderCrossplane(m stackMeta, tags map[string]string, rs
 		for _, o := range objs {
 			b, err := yaml.Marshal(o)
 			if err != nil {
-				return nil, fmt.Errorf("template %s: %v", r.tmpl.Name, err)
+				return nil, fmt.Errorf("template %s: %w", r.tmpl.Name, err)
 			}
 			buf.WriteString("---\n")
 			buf.Write(b)

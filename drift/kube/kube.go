@@ -91,34 +91,6 @@ func FromKubeconfig(path string) (*Checker, error) {
 	return New(cfg, ns)
 }
 
-// IsStack reports whether dir looks like a rendered Crossplane stack: it holds
-// YAML manifests with apiVersion and kind, and no Terraform files.
-func IsStack(dir string) bool {
-	files, err := stackFiles(dir)
-	if err != nil || len(files) == 0 {
-		return false
-	}
-	if tf, _ := filepath.Glob(filepath.Join(dir, "*.tf")); len(tf) > 0 {
-		return false
-	}
-	if tf, _ := filepath.Glob(filepath.Join(dir, "*.tf.json")); len(tf) > 0 {
-		return false
-	}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			continue
-		}
-		ms, _ := yamlpos.Parse(f, b)
-		for _, m := range ms {
-			if m.Object["apiVersion"] != nil && m.Object["kind"] != nil {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 func stackFiles(dir string) ([]string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {

@@ -348,21 +348,6 @@ func TestFromKubeconfig(t *testing.T) {
 	}
 }
 
-func TestIsStack(t *testing.T) {
-	dir := t.TempDir()
-	if IsStack(dir) {
-		t.Error("empty dir is a stack")
-	}
-	write(t, filepath.Join(dir, "a.yaml"), stack)
-	if !IsStack(dir) {
-		t.Error("manifest dir is not a stack")
-	}
-	write(t, filepath.Join(dir, "main.tf"), "")
-	if IsStack(dir) {
-		t.Error("terraform dir is a crossplane stack")
-	}
-}
-
 func TestCompare(t *testing.T) {
 	cases := []struct {
 		name       string
