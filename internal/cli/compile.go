@@ -41,16 +41,17 @@ func loadCompiler(dir string) (*compiler.Compiler, error) {
 	return c, nil
 }
 
-// displayName is how a stack file is named in diagnostics and headers: relative
-// to the working directory when possible, never absolute, always with slashes.
+// displayName is how a stack file is named in diagnostics and headers, always
+// with slashes: an absolute path inside the working directory relative to it,
+// any other path as the user gave it (cleaned), so that it resolves from where
+// the user stands.
 func displayName(path string) string {
 	if filepath.IsAbs(path) {
 		if wd, err := os.Getwd(); err == nil {
-			if rel, err := filepath.Rel(wd, path); err == nil && !strings.HasPrefix(rel, "..") {
+			if rel, err := filepath.Rel(wd, path); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 				return filepath.ToSlash(rel)
 			}
 		}
-		return filepath.Base(path)
 	}
 	return filepath.ToSlash(filepath.Clean(path))
 }
