@@ -48,13 +48,9 @@ Exit status: 0 clean (warnings allowed), 1 errors, 2 usage.`,
 		}
 		var diags compiler.Diagnostics
 		if len(srcs) > 0 {
-			var res *compiler.Result
-			res, diags = c.Compile(cmd.Context(), compiler.Input{Stacks: srcs, Validate: true})
-			crdDiags, err := validateCRDs(*crdsDir, res)
-			if err != nil {
+			if _, diags, err = compileAndCheck(cmd, c, compiler.Input{Stacks: srcs, Validate: true}, *crdsDir); err != nil {
 				return err
 			}
-			diags = append(diags, crdDiags...)
 		}
 		switch format {
 		case "text":
