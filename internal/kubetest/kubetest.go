@@ -97,6 +97,7 @@ func Main(m *testing.M) int {
 // it must call Main from TestMain so that the processes stop.
 func Shared(t testing.TB) *Server {
 	t.Helper()
+	testtools.SkipShort(t, "kube-apiserver")
 	sharedMu.Lock()
 	defer sharedMu.Unlock()
 	if shared != nil {
@@ -123,6 +124,7 @@ func Shared(t testing.TB) *Server {
 // Start starts a server for one test and stops it when the test ends.
 func Start(t testing.TB) *Server {
 	t.Helper()
+	testtools.SkipShort(t, "kube-apiserver")
 	s, err := start(t, t.TempDir())
 	if err != nil {
 		t.Fatalf("kubetest: %v", err)
@@ -284,7 +286,7 @@ func waitReady(host, token string, p *proc, timeout time.Duration) error {
 	for time.Now().Before(deadline) {
 		select {
 		case <-p.done:
-			return fmt.Errorf("process exited: %v", p.err)
+			return fmt.Errorf("process exited: %w", p.err)
 		default:
 		}
 		req, _ := http.NewRequest(http.MethodGet, host+"/readyz", nil)
