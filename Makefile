@@ -4,7 +4,7 @@ GO ?= go
 TOOLS_BIN := $(or $(PLAT_TOOLS_DIR),$(HOME)/.cache/plat-tools)/bin
 export PATH := $(TOOLS_BIN):$(PATH)
 
-.PHONY: all build demo tools test check unit bench bench-smoke fuzz clean
+.PHONY: all build demo tools test short check unit bench bench-smoke fuzz clean
 
 all: build
 
@@ -31,6 +31,11 @@ check: tools
 ## and every test with the race detector.
 test: tools check bench-smoke
 	$(GO) test -race -timeout 45m ./...
+
+## short: the fast tier: unit, golden and testscript tests that need no real tool,
+## offline and without root (tests that need one say which and skip). Not what CI runs.
+short:
+	$(GO) test -short ./...
 
 ## unit: the tests alone, without installing tools first.
 unit:

@@ -164,7 +164,7 @@ func (c *Compiler) loadPlatform() error {
 		// Org guardrails are described once, without a stack.
 		gs, err := guardrailsOf(org.LookupPath(pathGuardrails), false)
 		if err != nil {
-			return fmt.Errorf("catalog: %s: org guardrails: %v", PlatformFile, err)
+			return fmt.Errorf("catalog: %s: org guardrails: %w", PlatformFile, err)
 		}
 		c.orgRules = gs
 	}
@@ -256,7 +256,7 @@ func (c *Compiler) template(name string) (*Template, error) {
 		Description string `json:"description"`
 	}
 	if err := v.LookupPath(pathName).Decode(&meta.Name); err != nil {
-		return nil, fmt.Errorf("catalog: %s: name: %v", file, err)
+		return nil, fmt.Errorf("catalog: %s: name: %w", file, err)
 	}
 	if meta.Name != name {
 		return nil, fmt.Errorf("catalog: %s: name is %q, want the folder name %q", file, meta.Name, name)
@@ -265,7 +265,7 @@ func (c *Compiler) template(name string) (*Template, error) {
 	t.Name, t.Description = meta.Name, meta.Description
 	gs, err := guardrailsOf(v.LookupPath(pathGuardrails), false)
 	if err != nil {
-		return nil, fmt.Errorf("catalog: %s: guardrails: %v", file, err)
+		return nil, fmt.Errorf("catalog: %s: guardrails: %w", file, err)
 	}
 	t.Guardrails = gs
 	tf := v.LookupPath(pathTerraform)
@@ -275,11 +275,11 @@ func (c *Compiler) template(name string) (*Template, error) {
 	}{{"module", &t.Module}, {"system", &t.System}, {"version", &t.Version}} {
 		d, _ := tf.LookupPath(cue.MakePath(cue.Str(fd.field))).Default()
 		if err := d.Decode(fd.dst); err != nil {
-			return nil, fmt.Errorf("catalog: %s: terraform.%s: %v", file, fd.field, err)
+			return nil, fmt.Errorf("catalog: %s: terraform.%s: %w", file, fd.field, err)
 		}
 	}
 	if err := tf.LookupPath(pathOutputs).Decode(&t.Outputs); err != nil {
-		return nil, fmt.Errorf("catalog: %s: terraform.outputs: %v", file, err)
+		return nil, fmt.Errorf("catalog: %s: terraform.outputs: %w", file, err)
 	}
 	c.templates[name] = t
 	return t, nil

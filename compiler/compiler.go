@@ -10,6 +10,7 @@ package compiler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"sort"
@@ -324,7 +325,7 @@ func (s *stackCompiler) resources(list *Node, m stackMeta, tags map[string]strin
 	seen := map[string]Pos{}
 	var out []*resource
 	var names []string
-	if ts, err := c.TemplateNamesLocked(); err == nil {
+	if ts, err := c.TemplateNames(); err == nil {
 		names = ts
 	}
 	for i, item := range list.Items {
@@ -348,7 +349,7 @@ func (s *stackCompiler) resources(list *Node, m stackMeta, tags map[string]strin
 		}
 		t, err := c.template(tn.Str)
 		if err != nil {
-			if strings.HasPrefix(err.Error(), ErrUnknownTemplate.Error()) {
+			if errors.Is(err, ErrUnknownTemplate) {
 				msg := fmt.Sprintf("unknown template %q", tn.Str)
 				if sug := suggest(tn.Str, names); sug != "" {
 					msg += fmt.Sprintf("; did you mean %q?", sug)
@@ -436,9 +437,6 @@ func (s *stackCompiler) resources(list *Node, m stackMeta, tags map[string]strin
 	}
 	return out
 }
-
-// TemplateNamesLocked is TemplateNames for callers holding c.mu.
-func (c *Compiler) TemplateNamesLocked() ([]string, error) { return c.TemplateNames() }
 
 // posOf finds where a guardrail about parameter path should point: the value if
 // the stack sets it, else the with: key, else the template: value.

@@ -39,17 +39,18 @@ type Diagnostic struct {
 	Resource string
 }
 
-// Location renders file:line:col (or the parts that are known).
+// Location renders file:line:col (or the parts that are known), the file name
+// quoted when it holds control characters (they must not reach a terminal raw).
 func (d Diagnostic) Location() string {
 	switch {
 	case d.File == "":
 		return "plat"
 	case d.Line == 0:
-		return d.File
+		return HeaderName(d.File)
 	case d.Col == 0:
-		return fmt.Sprintf("%s:%d", d.File, d.Line)
+		return fmt.Sprintf("%s:%d", HeaderName(d.File), d.Line)
 	}
-	return fmt.Sprintf("%s:%d:%d", d.File, d.Line, d.Col)
+	return fmt.Sprintf("%s:%d:%d", HeaderName(d.File), d.Line, d.Col)
 }
 
 // String renders the diagnostic the way a compiler does: a

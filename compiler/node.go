@@ -1,6 +1,7 @@
 package compiler
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"path"
@@ -8,11 +9,12 @@ import (
 	"strings"
 
 	"cuelang.org/go/cue/ast"
-	"cuelang.org/go/cue/errors"
+	cueerrors "cuelang.org/go/cue/errors"
 	"cuelang.org/go/cue/literal"
 	"cuelang.org/go/cue/parser"
 	"cuelang.org/go/cue/token"
-	"cuelang.org/go/encoding/yaml"
+
+	"github.com/platdev/plat/internal/yamlpos"
 )
 
 // Kind is the kind of a Node.
@@ -149,52 +151,16 @@ func LoadStack(name string, src []byte) (*Node, Diagnostics) {
 			Hint:    "start from an example: apiVersion: plat/v1, kind: Stack, metadata, spec"})
 		return nil, l.diags
 	}
-	var f *ast.File
-	var err error
-	if strings.HasSuffix(name, ".cue") {
-		f, err = parser.ParseFile(name, src, parser.ParseComments)
-	} else {
-		f, err = extractYAML(name, src)
-	}
-	if err != nil {
-		l.syntaxErr(err)
-		return nil, l.diags
-	}
 	var root *Node
-	var rootPos token.Pos
-	var fields []ast.Decl
-	for _, d := range f.Decls {
-		switch d := d.(type) {
-		case *ast.Package, *ast.CommentGroup:
-		case *ast.EmbedDecl:
-			if root != nil || len(fields) > 0 {
-				l.errAt(d.Pos(), IDNotMapping, "a stack file holds exactly one document", "split the documents into one stack file each")
-				return nil, l.diags
-			}
-			if ll, ok := d.Expr.(*ast.ListLit); ok && !ll.Lbrack.IsValid() && len(ll.Elts) > 1 {
-				// The YAML decoder returns a stream of documents as a list.
-				l.errAt(ll.Elts[1].Pos(), IDNotMapping, "a stack file holds exactly one YAML document", "split the documents into one stack file each")
-				return nil, l.diags
-			}
-			root = l.expr(d.Expr)
-			rootPos = d.Pos()
-		case *ast.Field, *ast.ImportDecl, *ast.LetClause, *ast.Comprehension, *ast.Attribute:
-			fields = append(fields, d)
-		default:
-			l.errAt(d.Pos(), IDUnsupported, "unsupported declaration in a stack file", "a stack file is plain data")
-		}
-	}
-	if len(fields) > 0 {
-		if root != nil {
-			l.errAt(rootPos, IDNotMapping, "a stack file holds exactly one mapping", "")
+	if strings.HasSuffix(name, ".cue") {
+		f, err := parser.ParseFile(name, src, parser.ParseComments)
+		if err != nil {
+			l.syntaxErr(err)
 			return nil, l.diags
 		}
-		root = l.structFields(fields, token.NoPos)
-		if len(root.Fields) > 0 {
-			root.Pos = root.Fields[0].KeyPos
-		} else {
-			root.Pos = Pos{1, 1}
-		}
+		root = l.cueFile(f)
+	} else {
+		root = l.yamlFile(src)
 	}
 	if len(l.diags) > 0 {
 		return nil, l.diags
@@ -226,15 +192,116 @@ func blank(src []byte) bool {
 	return true
 }
 
-// extractYAML decodes YAML with CUE's decoder, which keeps source positions. It
-// recovers from panics deep in the decoder so that no input can crash plat.
-func extractYAML(name string, src []byte) (f *ast.File, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			f, err = nil, fmt.Errorf("%s: cannot parse YAML: %v", name, r)
+// cueFile turns a parsed CUE stack file into a Node tree, or nil with
+// diagnostics.
+func (l *loader) cueFile(f *ast.File) *Node {
+	var root *Node
+	var rootPos token.Pos
+	var fields []ast.Decl
+	for _, d := range f.Decls {
+		switch d := d.(type) {
+		case *ast.Package, *ast.CommentGroup:
+		case *ast.EmbedDecl:
+			if root != nil || len(fields) > 0 {
+				l.errAt(d.Pos(), IDNotMapping, "a stack file holds exactly one document", "split the documents into one stack file each")
+				return nil
+			}
+			root = l.expr(d.Expr)
+			rootPos = d.Pos()
+		case *ast.Field, *ast.ImportDecl, *ast.LetClause, *ast.Comprehension, *ast.Attribute:
+			fields = append(fields, d)
+		default:
+			l.errAt(d.Pos(), IDUnsupported, "unsupported declaration in a stack file", "a stack file is plain data")
 		}
-	}()
-	return yaml.Extract(name, src)
+	}
+	if len(fields) > 0 {
+		if root != nil {
+			l.errAt(rootPos, IDNotMapping, "a stack file holds exactly one mapping", "")
+			return nil
+		}
+		root = l.structFields(fields, token.NoPos)
+		if len(root.Fields) > 0 {
+			root.Pos = root.Fields[0].KeyPos
+		} else {
+			root.Pos = Pos{1, 1}
+		}
+	}
+	return root
+}
+
+// yamlFile decodes a YAML stack file with plat's one positioned YAML loader and
+// turns it into a Node tree, or nil with diagnostics.
+func (l *loader) yamlFile(src []byte) *Node {
+	docs, err := yamlpos.Decode(l.file, src)
+	if err != nil {
+		var ye *yamlpos.Error
+		d := Diagnostic{File: l.file, Line: 1, Col: 1, ID: IDSyntax, Hint: "fix the syntax; check indentation and quoting", Message: "invalid YAML: " + err.Error()}
+		if errors.As(err, &ye) {
+			d.Message = "invalid YAML: " + ye.Msg
+			d.Line, d.Col = max(ye.Line, 1), max(ye.Col, 1)
+		}
+		l.diags = append(l.diags, d)
+		return nil
+	}
+	if len(docs) == 0 {
+		return nil
+	}
+	if len(docs) > 1 {
+		l.diags = append(l.diags, Diagnostic{File: l.file, Line: docs[1].Line, Col: docs[1].Col, ID: IDNotMapping,
+			Message: "a stack file holds exactly one YAML document", Hint: "split the documents into one stack file each"})
+		return nil
+	}
+	return l.yamlNode(docs[0])
+}
+
+// yamlNode converts a decoded YAML value, with the checks the CUE path makes:
+// no repeated keys, no deep nesting, numbers that fit.
+func (l *loader) yamlNode(y *yamlpos.Node) *Node {
+	l.depth++
+	defer func() { l.depth-- }()
+	pos := Pos{y.Line, y.Col}
+	if l.depth > 100 {
+		l.at(pos, IDUnsupported, "the stack file nests too deeply", "")
+		return &Node{Kind: KindNull, Pos: pos}
+	}
+	switch y.Kind {
+	case yamlpos.Map:
+		n := &Node{Kind: KindMap, Pos: pos}
+		seen := map[string]Pos{}
+		for _, f := range y.Fields {
+			kp := Pos{f.Line, f.Col}
+			if prev, dup := seen[f.Key]; dup {
+				l.at(kp, IDDuplicateKey, fmt.Sprintf("key %q repeats the one on line %d", f.Key, prev.Line), "remove one of them")
+				continue
+			}
+			seen[f.Key] = kp
+			n.Fields = append(n.Fields, &Field{Key: f.Key, KeyPos: kp, Value: l.yamlNode(f.Value)})
+		}
+		return n
+	case yamlpos.List:
+		n := &Node{Kind: KindList, Pos: pos}
+		for _, it := range y.Items {
+			n.Items = append(n.Items, l.yamlNode(it))
+		}
+		return n
+	case yamlpos.Bool:
+		return &Node{Kind: KindBool, Bool: y.Bool, Pos: pos}
+	case yamlpos.Int:
+		return &Node{Kind: KindInt, Int: y.Int, Pos: pos}
+	case yamlpos.Float:
+		if y.Tag == "!!int" {
+			l.at(pos, IDInvalidValue, fmt.Sprintf("number %s is too large", y.Text), "")
+			return &Node{Kind: KindNull, Pos: pos}
+		}
+		if math.IsInf(y.Float, 0) || math.IsNaN(y.Float) {
+			l.at(pos, IDInvalidValue, fmt.Sprintf("unsupported number %s", y.Text), "")
+			return &Node{Kind: KindNull, Pos: pos}
+		}
+		return &Node{Kind: KindFloat, Float: y.Float, Pos: pos}
+	case yamlpos.String:
+		return &Node{Kind: KindString, Str: y.Text, Pos: pos}
+	}
+	return &Node{Kind: KindNull, Pos: pos}
 }
 
 func kindPhrase(k Kind) string {
@@ -258,14 +325,17 @@ func toPos(p token.Pos) Pos {
 }
 
 func (l *loader) errAt(p token.Pos, id, msg, hint string) {
-	pp := toPos(p)
-	l.diags = append(l.diags, Diagnostic{File: l.file, Line: pp.Line, Col: pp.Col, ID: id, Message: msg, Hint: hint})
+	l.at(toPos(p), id, msg, hint)
+}
+
+func (l *loader) at(p Pos, id, msg, hint string) {
+	l.diags = append(l.diags, Diagnostic{File: l.file, Line: p.Line, Col: p.Col, ID: id, Message: msg, Hint: hint})
 }
 
 // syntaxErr turns a parse error into one diagnostic per error, with the best
 // position the parser knows.
 func (l *loader) syntaxErr(err error) {
-	for _, e := range errors.Errors(err) {
+	for _, e := range cueerrors.Errors(err) {
 		d := Diagnostic{File: l.file, ID: IDSyntax, Hint: "fix the syntax; check indentation and quoting"}
 		pos := e.Position()
 		if pos.IsValid() {

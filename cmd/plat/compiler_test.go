@@ -14,9 +14,18 @@ import (
 	"github.com/platdev/plat/internal/testtools"
 )
 
-// TestScriptCompiler runs the scripts of plat render, validate, catalog and schema.
+// TestScriptCompiler runs the scripts of plat render, validate, catalog and
+// schema. They need no real tool, so they run in the fast tier (go test -short)
+// too; scripts get $CRDS, the Upbound AWS provider's CRD directory, for the
+// offline --crds checks.
 func TestScriptCompiler(t *testing.T) {
-	testscript.Run(t, scriptParams("testdata/script/compiler"))
+	crds := filepath.Join(testtools.SharedDir(t), "crds", "provider-aws")
+	p := scriptParams("testdata/script/compiler")
+	p.Setup = func(e *testscript.Env) error {
+		e.Setenv("CRDS", crds)
+		return nil
+	}
+	testscript.Run(t, p)
 }
 
 // TestPreCommitHook runs real pre-commit in a fresh git repository whose

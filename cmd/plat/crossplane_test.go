@@ -22,9 +22,9 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/restmapper"
 
-	"github.com/platdev/plat/compiler/crd/manifest"
 	"github.com/platdev/plat/internal/kubetest"
 	"github.com/platdev/plat/internal/testtools"
+	"github.com/platdev/plat/internal/yamlpos"
 )
 
 // TestScriptCrossplane runs the scripts in testdata/script/crossplane against a
@@ -151,7 +151,7 @@ func (k *kube) apply(ctx context.Context, ts *testscript.TestScript, file string
 	if err != nil {
 		return err
 	}
-	ms, err := manifest.Parse(filepath.Base(file), b)
+	ms, err := yamlpos.Parse(filepath.Base(file), b)
 	if err != nil {
 		return err
 	}

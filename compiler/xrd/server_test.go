@@ -17,7 +17,7 @@ import (
 
 	"cuelang.org/go/cue"
 
-	"github.com/platdev/plat/compiler/crd"
+	"github.com/platdev/plat/crd"
 	"github.com/platdev/plat/internal/kubetest"
 	"github.com/platdev/plat/internal/testtools"
 )

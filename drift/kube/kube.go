@@ -31,9 +31,9 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/platdev/plat/compiler/crd/manifest"
 	"github.com/platdev/plat/drift"
 	"github.com/platdev/plat/internal/userfile"
+	"github.com/platdev/plat/internal/yamlpos"
 )
 
 // ErrNoManifests is returned (in a report's Error) for a directory without
@@ -90,34 +90,6 @@ func FromKubeconfig(path string) (*Checker, error) {
 		return nil, fmt.Errorf("kubeconfig: %w", err)
 	}
 	return New(cfg, ns)
-}
-
-// IsStack reports whether dir looks like a rendered Crossplane stack: it holds
-// YAML manifests with apiVersion and kind, and no Terraform files.
-func IsStack(dir string) bool {
-	files, err := stackFiles(dir)
-	if err != nil || len(files) == 0 {
-		return false
-	}
-	if tf, _ := filepath.Glob(filepath.Join(dir, "*.tf")); len(tf) > 0 {
-		return false
-	}
-	if tf, _ := filepath.Glob(filepath.Join(dir, "*.tf.json")); len(tf) > 0 {
-		return false
-	}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			continue
-		}
-		ms, _ := manifest.Parse(f, b)
-		for _, m := range ms {
-			if m.Object["apiVersion"] != nil && m.Object["kind"] != nil {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 func stackFiles(dir string) ([]string, error) {
@@ -236,7 +208,7 @@ func (c *Checker) readStack(ctx context.Context, dir string) ([]declared, error)
 		if err != nil {
 			return nil, fmt.Errorf("read stack: %w", err)
 		}
-		ms, err := manifest.Parse(filepath.Base(f), b)
+		ms, err := yamlpos.Parse(filepath.Base(f), b)
 		if err != nil {
 			return nil, err
 		}

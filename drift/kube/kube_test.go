@@ -18,10 +18,10 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 
-	"github.com/platdev/plat/compiler/crd/manifest"
 	"github.com/platdev/plat/drift"
 	"github.com/platdev/plat/internal/kubetest"
 	"github.com/platdev/plat/internal/testtools"
+	"github.com/platdev/plat/internal/yamlpos"
 )
 
 func TestMain(m *testing.M) { os.Exit(kubetest.Main(m)) }
@@ -170,7 +170,7 @@ func (f *fixture) applyStack(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ms, err := manifest.Parse(name, b)
+		ms, err := yamlpos.Parse(name, b)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -345,21 +345,6 @@ func TestFromKubeconfig(t *testing.T) {
 	slices.Sort(deleted)
 	if !slices.Equal(deleted, []string{"Bucket", "Bucket", "Queue"}) {
 		t.Fatalf("deleted %v, report %+v", deleted, rep)
-	}
-}
-
-func TestIsStack(t *testing.T) {
-	dir := t.TempDir()
-	if IsStack(dir) {
-		t.Error("empty dir is a stack")
-	}
-	write(t, filepath.Join(dir, "a.yaml"), stack)
-	if !IsStack(dir) {
-		t.Error("manifest dir is not a stack")
-	}
-	write(t, filepath.Join(dir, "main.tf"), "")
-	if IsStack(dir) {
-		t.Error("terraform dir is a crossplane stack")
 	}
 }
 

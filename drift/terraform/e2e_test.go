@@ -36,6 +36,8 @@ var (
 
 func setupTofu(t *testing.T) realTofu {
 	t.Helper()
+	// Skip before the Once: a skip inside it would leave it done and empty.
+	testtools.SkipShort(t, "tofu")
 	tofuOnce.Do(func() {
 		bin := testtools.Bin(t, "tofu")
 		local := testtools.ProviderMirror(t)

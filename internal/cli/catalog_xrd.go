@@ -3,18 +3,13 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"strings"
 
-	"cuelang.org/go/cue"
-	"cuelang.org/go/cue/cuecontext"
 	"github.com/spf13/cobra"
 
-	"github.com/platdev/plat/catalog"
 	"github.com/platdev/plat/compiler"
 	"github.com/platdev/plat/compiler/xrd"
-	"github.com/platdev/plat/internal/userfile"
 )
 
 // newCatalogXRDCmd builds `plat catalog xrd NAME`.
@@ -51,20 +46,7 @@ are listed in the header.`,
 		} else if err != nil {
 			return usageErr(err)
 		}
-		var fsys fs.FS = catalog.FS
-		if *catalogDir != "" {
-			fsys = userfile.DirFS(*catalogDir, userfile.MaxSize)
-		}
-		file := name + "/" + compiler.TemplateFile
-		src, err := fs.ReadFile(fsys, file)
-		if err != nil {
-			return usageErr(fmt.Errorf("catalog xrd: %w", err))
-		}
-		v := cuecontext.New().CompileBytes(src, cue.Filename(file))
-		if err := v.Err(); err != nil {
-			return usageErr(fmt.Errorf("catalog xrd: %s: %w", file, err))
-		}
-		res, err := xrd.Generate(v, opts)
+		res, err := c.XRD(name, opts)
 		if err != nil {
 			return exit(ExitFail, fmt.Errorf("catalog xrd: %w", err))
 		}

@@ -1,19 +1,16 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/platdev/plat/catalog"
 	"github.com/platdev/plat/compiler"
-	"github.com/platdev/plat/internal/userfile"
+	"github.com/platdev/plat/internal/pipeline"
 )
+
+// The compile-and-check pipeline render and validate share is
+// internal/pipeline; this file wires it to flags and exit codes.
 
 // addCatalogFlag adds --catalog to cmd and returns where its value lands.
 func addCatalogFlag(cmd *cobra.Command) *string {
@@ -22,110 +19,50 @@ func addCatalogFlag(cmd *cobra.Command) *string {
 	return &dir
 }
 
-// loadCompiler builds a compiler over the shipped catalog, or over dir.
+// addCRDsFlag adds --crds to cmd (validate, render) and returns where its value lands.
+func addCRDsFlag(cmd *cobra.Command) *string {
+	var dir string
+	cmd.Flags().StringVar(&dir, "crds", "", "check rendered Crossplane manifests offline against the CRD files in `DIR` (e.g. a provider package's package/crds)")
+	return &dir
+}
+
+// loadCompiler builds a compiler over the shipped catalog, or over dir; any
+// problem is a usage error (exit 2).
 func loadCompiler(dir string) (*compiler.Compiler, error) {
-	var fsys fs.FS = catalog.FS
-	if dir != "" {
-		st, err := os.Stat(dir)
-		if err != nil {
-			return nil, usageErr(fmt.Errorf("catalog: %w", err))
-		}
-		if !st.IsDir() {
-			return nil, usageErr(fmt.Errorf("catalog: %s is not a directory", dir))
-		}
-		fsys = userfile.DirFS(dir, userfile.MaxSize)
-	}
-	c, err := compiler.New(fsys)
+	c, err := pipeline.LoadCompiler(dir)
 	if err != nil {
 		return nil, usageErr(err)
 	}
 	return c, nil
 }
 
-// displayName is how a stack file is named in diagnostics and headers: relative
-// to the working directory when possible, never absolute, always with slashes.
-func displayName(path string) string {
-	if filepath.IsAbs(path) {
-		if wd, err := os.Getwd(); err == nil {
-			if rel, err := filepath.Rel(wd, path); err == nil && !strings.HasPrefix(rel, "..") {
-				return filepath.ToSlash(rel)
-			}
-		}
-		return filepath.Base(path)
-	}
-	return filepath.ToSlash(filepath.Clean(path))
-}
-
 // readStacks reads stack files; any I/O problem is a usage error (exit 2).
 func readStacks(paths []string) ([]compiler.Source, error) {
-	var srcs []compiler.Source
-	seen := map[string]bool{}
-	for _, p := range paths {
-		name := displayName(p)
-		if seen[name] {
-			continue
-		}
-		seen[name] = true
-		st, err := os.Stat(p)
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil, usageErr(fmt.Errorf("%s: no such file", name))
-			}
-			return nil, usageErr(err)
-		}
-		if st.IsDir() {
-			return nil, usageErr(fmt.Errorf("%s is a directory; name stack files", name))
-		}
-		b, err := userfile.ReadFile(p)
-		if err != nil {
-			return nil, usageErr(err)
-		}
-		srcs = append(srcs, compiler.Source{Name: name, Data: b})
+	srcs, err := pipeline.ReadStacks(paths)
+	if err != nil {
+		return nil, usageErr(err)
 	}
 	return srcs, nil
 }
 
-// isStackFile reports whether a file found in a directory is a stack file.
-func isStackFile(name string) bool {
-	return name == "platform.yaml" || name == "platform.yml" || strings.HasSuffix(name, ".platform.yaml")
-}
-
-// findStacks expands directories to the stack files below them (sorted, hidden
-// directories skipped); files are taken as they are.
+// findStacks expands directories to the stack files below them; any problem is
+// a usage error (exit 2).
 func findStacks(paths []string) ([]string, error) {
-	var out []string
-	for _, p := range paths {
-		st, err := os.Stat(p)
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil, usageErr(fmt.Errorf("%s: no such file or directory", displayName(p)))
-			}
-			return nil, usageErr(err)
-		}
-		if !st.IsDir() {
-			out = append(out, p)
-			continue
-		}
-		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if d.IsDir() {
-				if path != p && (strings.HasPrefix(d.Name(), ".") || d.Name() == "node_modules" || d.Name() == "vendor") {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if isStackFile(d.Name()) {
-				out = append(out, path)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, usageErr(err)
-		}
+	out, err := pipeline.FindStacks(paths)
+	if err != nil {
+		return nil, usageErr(err)
 	}
 	return out, nil
+}
+
+// compileAndCheck runs the shared pipeline; a --crds directory that cannot be
+// read is a usage error (exit 2).
+func compileAndCheck(cmd *cobra.Command, c *compiler.Compiler, in compiler.Input, crdsDir string) (*compiler.Result, compiler.Diagnostics, error) {
+	res, diags, err := pipeline.Check(cmd.Context(), c, in, crdsDir)
+	if err != nil {
+		return nil, nil, usageErr(fmt.Errorf("--crds: %w", err))
+	}
+	return res, diags, nil
 }
 
 // printText prints diagnostics the way a compiler does, with a summary line.

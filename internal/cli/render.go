@@ -79,12 +79,10 @@ files in DIR that differ from a fresh render.`,
 			return err
 		}
 		in.Stacks = srcs
-		res, diags := c.Compile(cmd.Context(), in)
-		crdDiags, err := validateCRDs(*crdsDir, res)
+		res, diags, err := compileAndCheck(cmd, c, in, *crdsDir)
 		if err != nil {
 			return err
 		}
-		diags = append(diags, crdDiags...)
 		printText(env, diags)
 		if diags.HasErrors() {
 			fmt.Fprintln(env.Stderr, "plat: nothing written")

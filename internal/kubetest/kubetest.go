@@ -48,8 +48,8 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/yaml"
 
-	"github.com/platdev/plat/compiler/crd/manifest"
 	"github.com/platdev/plat/internal/testtools"
+	"github.com/platdev/plat/internal/yamlpos"
 )
 
 // Server is a running etcd + kube-apiserver pair.
@@ -97,6 +97,7 @@ func Main(m *testing.M) int {
 // it must call Main from TestMain so that the processes stop.
 func Shared(t testing.TB) *Server {
 	t.Helper()
+	testtools.SkipShort(t, "kube-apiserver")
 	sharedMu.Lock()
 	defer sharedMu.Unlock()
 	if shared != nil {
@@ -123,6 +124,7 @@ func Shared(t testing.TB) *Server {
 // Start starts a server for one test and stops it when the test ends.
 func Start(t testing.TB) *Server {
 	t.Helper()
+	testtools.SkipShort(t, "kube-apiserver")
 	s, err := start(t, t.TempDir())
 	if err != nil {
 		t.Fatalf("kubetest: %v", err)
@@ -284,7 +286,7 @@ func waitReady(host, token string, p *proc, timeout time.Duration) error {
 	for time.Now().Before(deadline) {
 		select {
 		case <-p.done:
-			return fmt.Errorf("process exited: %v", p.err)
+			return fmt.Errorf("process exited: %w", p.err)
 		default:
 		}
 		req, _ := http.NewRequest(http.MethodGet, host+"/readyz", nil)
@@ -394,7 +396,7 @@ func (s *Server) ApplyCRDs(t testing.TB, files ...string) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, doc := range manifest.SplitDocuments(b) {
+			for _, doc := range yamlpos.SplitDocuments(b) {
 				var crd apiextensionsv1.CustomResourceDefinition
 				if err := yaml.Unmarshal(doc, &crd); err != nil {
 					t.Fatalf("kubetest: %s: %v", p, err)

@@ -2,7 +2,12 @@
 // tests drive: OpenTofu, the hashicorp/local provider, kube-apiserver, etcd,
 // pre-commit, PostgreSQL, versitygw. It runs scripts/tools.sh, which caches builds
 // outside the source tree, so only the first call on a machine is slow. A test that
-// needs a tool it cannot get fails; it never skips.
+// needs a tool it cannot get fails; it never skips silently.
+//
+// Under go test -short (the fast tier) every lookup skips its test instead,
+// naming the tool: "needs tofu (real tool); run without -short". The fast tier
+// then runs exactly the tests that need no real tool, offline and without root,
+// whatever this machine has installed. CI never passes -short.
 package testtools
 
 import (
@@ -59,6 +64,16 @@ func ToolsDir() string {
 	return filepath.Join(home, ".cache", "plat-tools")
 }
 
+// SkipShort skips t under go test -short, saying which real tool it needs.
+// Every lookup in this package calls it; a test that needs a real tool it does
+// not look up here (a server it starts itself, root) calls it directly.
+func SkipShort(t testing.TB, tool string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skipf("needs %s (real tool); run without -short", tool)
+	}
+}
+
 // systemTools are installed from Debian packages and looked up on PATH (or in
 // PostgreSQL's own bin directory).
 var systemTools = map[string]bool{
@@ -73,6 +88,7 @@ var systemTools = map[string]bool{
 // pre-commit, git, openssl, initdb, pg_ctl, postgres, wrk, hyperfine, nginx.
 func Bin(t testing.TB, name string) string {
 	t.Helper()
+	SkipShort(t, name)
 	mu.Lock()
 	defer mu.Unlock()
 	if p, ok := found[name]; ok {
@@ -126,6 +142,7 @@ func runTools(t testing.TB, target string) {
 // hashicorp/local provider, for tofu's provider_installation block.
 func ProviderMirror(t testing.TB) string {
 	t.Helper()
+	SkipShort(t, "the hashicorp/local provider")
 	mu.Lock()
 	defer mu.Unlock()
 	m := filepath.Join(ToolsDir(), "mirror")

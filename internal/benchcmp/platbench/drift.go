@@ -47,7 +47,7 @@ func (b *bench) drift(ctx context.Context) error {
 			cmd := exec.CommandContext(ctx, tofu, args...)
 			cmd.Dir, cmd.Env = d, append(os.Environ(), env...)
 			if out, err := cmd.CombinedOutput(); err != nil {
-				return fmt.Errorf("tofu %s in %s: %v\n%s", args[0], d, err, out)
+				return fmt.Errorf("tofu %s in %s: %w\n%s", args[0], d, err, out)
 			}
 		}
 		all = append(all, d)

@@ -179,7 +179,7 @@ func (b *bench) compare(ctx context.Context, title string, warmup, n int, cmds .
 // goBuild builds the main package pkg of this repository into out.
 func goBuild(ctx context.Context, out, pkg string) error {
 	if b, err := exec.CommandContext(ctx, "go", "build", "-o", out, pkg).CombinedOutput(); err != nil {
-		return fmt.Errorf("build %s: %v\n%s", pkg, err, b)
+		return fmt.Errorf("build %s: %w\n%s", pkg, err, b)
 	}
 	return nil
 }

@@ -51,7 +51,7 @@ func (b *bench) registry(ctx context.Context) error {
 			"--registry", base, "--namespace", "platform", "--name", "bucket", "--system", "aws", "--version", fmt.Sprintf("1.0.%d", i))
 		cmd.Env = append(os.Environ(), "PLAT_TOKEN="+strings.TrimSpace(tok))
 		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("publish: %v\n%s", err, out)
+			return fmt.Errorf("publish: %w\n%s", err, out)
 		}
 	}
 
@@ -151,7 +151,7 @@ http {
 	// given load; the fixed-rate generator holds exactly the target rate.
 	loadgen := filepath.Join(b.work, "loadgen")
 	if out, err := exec.CommandContext(ctx, "go", "build", "-o", loadgen, "./internal/benchcmp/loadgen").CombinedOutput(); err != nil {
-		return fmt.Errorf("build loadgen: %v\n%s", err, out)
+		return fmt.Errorf("build loadgen: %w\n%s", err, out)
 	}
 	before := rssKiB(srv.Process.Pid)
 	lg, err := b.output(ctx, loadgen, "-url", base+versionsPath, "-rate", "10000", "-duration", dur, "-conns", "32")
@@ -209,7 +209,7 @@ func (b *bench) output(ctx context.Context, name string, args ...string) (string
 	cmd.Stderr = &errb
 	out, err := cmd.Output()
 	if err != nil {
-		return "", fmt.Errorf("%s %s: %v\n%s", filepath.Base(name), strings.Join(args, " "), err, errb.String())
+		return "", fmt.Errorf("%s %s: %w\n%s", filepath.Base(name), strings.Join(args, " "), err, errb.String())
 	}
 	return string(out), nil
 }

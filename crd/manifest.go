@@ -6,11 +6,11 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
-	"github.com/platdev/plat/compiler/crd/manifest"
+	"github.com/platdev/plat/internal/yamlpos"
 )
 
 // ValidateManifest validates m and locates each error in m's file.
-func (s *Set) ValidateManifest(m manifest.Manifest) []Error {
+func (s *Set) ValidateManifest(m yamlpos.Manifest) []Error {
 	errs := s.Validate(m.Object)
 	for i := range errs {
 		errs[i].File = m.File
@@ -29,9 +29,9 @@ func (s *Set) ValidateFiles(files map[string][]byte) []Error {
 	}
 	sort.Strings(names)
 	var out []Error
-	var all []manifest.Manifest
+	var all []yamlpos.Manifest
 	for _, name := range names {
-		ms, err := manifest.Parse(name, files[name])
+		ms, err := yamlpos.Parse(name, files[name])
 		if err != nil {
 			out = append(out, Error{File: name, Type: string(field.ErrorTypeInvalid), Detail: strings.TrimPrefix(err.Error(), name+": ")})
 		}

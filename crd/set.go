@@ -37,7 +37,7 @@ import (
 	celconfig "k8s.io/apiserver/pkg/apis/cel"
 	"sigs.k8s.io/yaml"
 
-	"github.com/platdev/plat/compiler/crd/manifest"
+	"github.com/platdev/plat/internal/yamlpos"
 )
 
 // Set is a collection of CRD schemas loaded on demand. It is safe for concurrent
@@ -311,7 +311,7 @@ func (s *Set) decode(b []byte) ([]apiextensionsv1.CustomResourceDefinition, erro
 		}
 	}
 	var crds []apiextensionsv1.CustomResourceDefinition
-	for _, doc := range manifest.SplitDocuments(b) {
+	for _, doc := range yamlpos.SplitDocuments(b) {
 		var crd apiextensionsv1.CustomResourceDefinition
 		if err := yaml.Unmarshal(slim(doc), &crd); err != nil {
 			return nil, err

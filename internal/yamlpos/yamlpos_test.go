@@ -1,4 +1,4 @@
-package manifest
+package yamlpos
 
 import (
 	"fmt"
@@ -94,4 +94,22 @@ func FuzzParse(f *testing.F) {
 			_, _ = m.Position("metadata.name")
 		}
 	})
+}
+
+// TestMergeKeys checks YAML merge keys: the merged mapping's keys come in,
+// the mapping's own keys win wherever they stand, and the first of a list of
+// merged mappings wins.
+func TestMergeKeys(t *testing.T) {
+	docs, err := Decode("m.yaml", []byte("a: &a {x: 1, y: 2}\nb: &b {y: 3, z: 4}\nc:\n  x: 0\n  <<: [*a, *b]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := docs[0].Get("c").Go()
+	want := map[string]any{"x": int64(0), "y": int64(2), "z": int64(4)}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("c = %v, want %v", got, want)
+	}
+	if _, err := Decode("bad.yaml", []byte("c:\n  <<: 1\n")); err == nil {
+		t.Fatal("a merge of a number was accepted")
+	}
 }

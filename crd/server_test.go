@@ -20,9 +20,9 @@ import (
 
 	"github.com/platdev/plat/catalog"
 	"github.com/platdev/plat/compiler"
-	"github.com/platdev/plat/compiler/crd/manifest"
 	"github.com/platdev/plat/internal/kubetest"
 	"github.com/platdev/plat/internal/testtools"
+	"github.com/platdev/plat/internal/yamlpos"
 )
 
 func TestMain(m *testing.M) { os.Exit(kubetest.Main(m)) }
@@ -104,7 +104,7 @@ func TestOfflineMatchesAPIServer(t *testing.T) {
 	s := loadProvider(t)
 	for _, dir := range []string{"valid", "invalid"} {
 		for name, b := range testManifests(t, dir) {
-			ms, err := manifest.Parse(name, b)
+			ms, err := yamlpos.Parse(name, b)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,0 +1,76 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/platdev/plat/compiler"
+	"github.com/platdev/plat/crd"
+)
+
+// Check compiles in and, when crdsDir is not empty, checks the rendered
+// Crossplane manifests against the CRDs in it (see CheckCRDs). The error is
+// CheckCRDs's: a CRD directory that cannot be read.
+func Check(ctx context.Context, c *compiler.Compiler, in compiler.Input, crdsDir string) (*compiler.Result, compiler.Diagnostics, error) {
+	res, diags := c.Compile(ctx, in)
+	crdDiags, err := CheckCRDs(crdsDir, res)
+	if err != nil {
+		return nil, nil, err
+	}
+	return res, append(diags, crdDiags...), nil
+}
+
+// CheckCRDs checks the Crossplane manifests of res against the CRDs in dir,
+// the way the API server would on apply, and returns one error diagnostic per
+// violation. It does nothing when dir is empty or res is nil. Decoded CRDs are
+// cached under the user's cache directory, for later runs (pre-commit hooks, CI
+// with a cache).
+func CheckCRDs(dir string, res *compiler.Result) (compiler.Diagnostics, error) {
+	if dir == "" || res == nil {
+		return nil, nil
+	}
+	var opts []crd.Option
+	if cache, err := os.UserCacheDir(); err == nil {
+		opts = append(opts, crd.WithCache(filepath.Join(cache, "plat", "crds")))
+	}
+	set, err := crd.LoadDir(dir, opts...)
+	if err != nil {
+		return nil, err
+	}
+	var files []crd.File
+	var sources []string
+	for _, s := range res.Stacks {
+		if s.Target != "crossplane" {
+			continue
+		}
+		for _, f := range s.Files {
+			files = append(files, crd.File{Path: f.Path, Data: f.Data, Objects: f.Objects})
+			sources = append(sources, s.Source)
+		}
+	}
+	var diags compiler.Diagnostics
+	for i, errs := range set.CheckFiles(files) {
+		f, source := files[i], sources[i]
+		resource := strings.TrimSuffix(path.Base(f.Path), path.Ext(f.Path))
+		for _, e := range errs {
+			line, col := e.Line, e.Column
+			e.File, e.Line, e.Column = "", 0, 0 // the diagnostic carries them
+			diags = append(diags, compiler.Diagnostic{
+				File:     f.Path,
+				Line:     line,
+				Col:      col,
+				Severity: compiler.SeverityError,
+				ID:       e.ID(),
+				Message:  e.Error(),
+				Hint:     fmt.Sprintf("stack %s renders a manifest the CRDs in %s refuse: fix the template in the catalog, or point --crds at the provider version the cluster runs", source, dir),
+				Resource: resource,
+			})
+		}
+	}
+	diags.Sort()
+	return diags, nil
+}
