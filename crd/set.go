@@ -37,8 +37,13 @@ import (
 	celconfig "k8s.io/apiserver/pkg/apis/cel"
 	"sigs.k8s.io/yaml"
 
+	"github.com/platdev/plat/internal/userfile"
 	"github.com/platdev/plat/internal/yamlpos"
 )
+
+// MaxFileSize bounds each file read from a --crds directory: provider CRD files
+// run to a few MiB; a named pipe, a device or anything larger fails at once.
+const MaxFileSize = 32 << 20
 
 // Set is a collection of CRD schemas loaded on demand. It is safe for concurrent
 // use; different files are parsed concurrently.
@@ -101,7 +106,7 @@ func LoadDir(dir string, opts ...Option) (*Set, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("load crds: %s is not a directory", dir)
 	}
-	return load(os.DirFS(dir), dir, opts)
+	return load(userfile.DirFS(dir, MaxFileSize), dir, opts)
 }
 
 // Load indexes the CRD files (*.yaml, *.yml, *.json) in fsys.

@@ -16,9 +16,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/platdev/plat/registry"
 	"github.com/platdev/plat/registry/archive"
 	"github.com/platdev/plat/registry/client"
+	"github.com/platdev/plat/registry/module"
 	"github.com/platdev/plat/registry/store"
 	"github.com/platdev/plat/registry/tfdoc"
 )
@@ -83,8 +83,12 @@ func runPublish(ctx context.Context, env *Env, dir, regURL string, k store.Key) 
 	if len(missing) > 0 {
 		return usageErr(fmt.Errorf("module publish: missing %s", strings.Join(missing, ", ")))
 	}
-	if err := registry.CheckKey(k); err != nil {
-		return usageErr(fmt.Errorf("module publish: %v", strings.TrimPrefix(err.Error(), registry.ErrInvalid.Error()+": ")))
+	if err := module.CheckKey(k); err != nil {
+		var invalid *module.InvalidError
+		if errors.As(err, &invalid) {
+			return usageErr(fmt.Errorf("module publish: %s", invalid.Detail))
+		}
+		return usageErr(fmt.Errorf("module publish: %w", err))
 	}
 	u, err := url.Parse(regURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

@@ -66,11 +66,21 @@ func ValidVersion(v string) bool {
 	return len(v) <= MaxVersionLen && versionShape.MatchString(v) && semver.IsValid("v"+v)
 }
 
-// CheckRef returns an error wrapping ErrInvalid if any part of ref is invalid.
+// InvalidError is a bad name or version: Detail says which part and why. It
+// wraps ErrInvalid, so errors.Is(err, ErrInvalid) holds; a CLI prints Detail
+// alone where "invalid request" would only repeat what it already says.
+type InvalidError struct{ Detail string }
+
+func (e *InvalidError) Error() string { return ErrInvalid.Error() + ": " + e.Detail }
+
+// Unwrap returns ErrInvalid.
+func (e *InvalidError) Unwrap() error { return ErrInvalid }
+
+// CheckRef returns an *InvalidError if any part of ref is invalid.
 func CheckRef(ref Ref) error {
 	for _, p := range []struct{ what, v string }{{"namespace", ref.Namespace}, {"name", ref.Name}, {"system", ref.System}} {
 		if !ValidName(p.v) {
-			return fmt.Errorf("%w: %s %q: use 1-%d lowercase letters, digits, '-' or '_'", ErrInvalid, p.what, p.v, MaxNameLen)
+			return &InvalidError{fmt.Sprintf("%s %q: use 1-%d lowercase letters, digits, '-' or '_'", p.what, p.v, MaxNameLen)}
 		}
 	}
 	return nil
@@ -82,7 +92,7 @@ func CheckKey(k Key) error {
 		return err
 	}
 	if !ValidVersion(k.Version) {
-		return fmt.Errorf("%w: version %q is not a semantic version (X.Y.Z, no leading zeros)", ErrInvalid, k.Version)
+		return &InvalidError{fmt.Sprintf("version %q is not a semantic version (X.Y.Z, no leading zeros)", k.Version)}
 	}
 	return nil
 }
