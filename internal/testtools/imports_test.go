@@ -10,7 +10,6 @@ import (
 	"testing"
 )
 
-
 // TestNoProductPackageImportsTesttools checks that no product package (a
 // non-test file outside internal/) imports this package: it builds tools and
 // imports testing, which a product binary must not carry.
