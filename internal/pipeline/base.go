@@ -66,7 +66,7 @@ func gitOut(ctx context.Context, args ...string) ([]byte, error) {
 		if msg == "" {
 			msg = err.Error()
 		}
-		return nil, fmt.Errorf("git %s: %s", args[0], msg)
+		return nil, fmt.Errorf("git %s: %s", strings.Join(args, " "), msg)
 	}
 	return out, nil
 }
@@ -84,6 +84,11 @@ func gitStacks(ctx context.Context, rev string, paths []string) ([]compiler.Sour
 		return nil, err
 	}
 	prefix := strings.TrimSpace(string(prefixOut))
+	topOut, err := gitOut(ctx, "rev-parse", "--show-toplevel")
+	if err != nil {
+		return nil, err
+	}
+	top := strings.TrimSpace(string(topOut))
 	var out []compiler.Source
 	for _, p := range paths {
 		if filepath.IsAbs(p) {
@@ -93,20 +98,20 @@ func gitStacks(ctx context.Context, rev string, paths []string) ([]compiler.Sour
 		if rp == "." {
 			rp = ""
 		}
-		// The path as of rev, relative to the repository root (--prefix of
-		// rev-parse above); a path that rev lacks is a stack being added.
-		spec := ":(top)" + rp
+		// The path as of rev, relative to the repository root (--show-prefix
+		// above); a path that rev lacks is a stack being added.
+		spec := rp
 		if rp == "" {
-			spec = ":(top)."
+			spec = "."
 		}
-		ls, err := gitOut(ctx, "ls-tree", "-r", "--name-only", "-z", rev, "--", spec)
+		ls, err := gitOut(ctx, "-C", top, "ls-tree", "-r", "--name-only", "-z", rev, "--", spec)
 		if err != nil {
 			return nil, err
 		}
 		if len(ls) == 0 {
 			continue
 		}
-		tb, err := gitOut(ctx, "archive", "--format=tar", rev, "--", spec)
+		tb, err := gitOut(ctx, "-C", top, "archive", "--format=tar", rev, "--", spec)
 		if err != nil {
 			return nil, err
 		}
