@@ -1,6 +1,7 @@
 package compiler
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -116,6 +117,9 @@ func assumptionText(a Assumption) string {
 // WriteText writes the report for people: each stack with its resources and
 // their items, assumptions and what is not priced, then the totals.
 func (r *CostReport) WriteText(w io.Writer) {
+	bw := bufio.NewWriter(w) // one write, not one per line
+	defer bw.Flush()
+	w = bw
 	for _, s := range r.Stacks {
 		fmt.Fprintf(w, "%s (%s): %s a month; %s, %s, %s, %s\n", s.Stack, HeaderName(s.Source), Money(s.Monthly), s.Team, s.Environment, s.Target, s.Region)
 		for _, res := range s.Resources {
@@ -174,6 +178,9 @@ func mdCell(s string) string { return strings.NewReplacer("|", `\|`, "\n", " ").
 // WriteMarkdown writes the report as Markdown (a pull request comment or a job
 // summary): a table of stacks, one of resources per stack, and the totals.
 func (r *CostReport) WriteMarkdown(w io.Writer) {
+	bw := bufio.NewWriter(w) // one write, not one per line
+	defer bw.Flush()
+	w = bw
 	fmt.Fprintln(w, "## Monthly cost estimate")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| stack | team | environment | target | region | monthly |")
@@ -311,6 +318,9 @@ func signed(x float64) string {
 
 // WriteText writes the delta as a table for people.
 func (d *CostDelta) WriteText(w io.Writer) {
+	bw := bufio.NewWriter(w) // one write, not one per line
+	defer bw.Flush()
+	w = bw
 	fmt.Fprintf(w, "monthly cost against %s:\n", d.Base)
 	for _, s := range d.Stacks {
 		fmt.Fprintf(w, "  %s: %s -> %s (%s, %s)\n", s.Stack, Money(s.BaseMonthly), Money(s.Monthly), signed(s.Delta), s.Status)
@@ -320,6 +330,9 @@ func (d *CostDelta) WriteText(w io.Writer) {
 
 // WriteMarkdown writes the delta as a Markdown table (a pull request comment).
 func (d *CostDelta) WriteMarkdown(w io.Writer) {
+	bw := bufio.NewWriter(w) // one write, not one per line
+	defer bw.Flush()
+	w = bw
 	fmt.Fprintf(w, "## Monthly cost change against `%s`\n\n", mdCell(d.Base))
 	fmt.Fprintln(w, "| stack | status | before | after | change |")
 	fmt.Fprintln(w, "| --- | --- | ---: | ---: | ---: |")
