@@ -62,6 +62,7 @@ type Platform struct {
 	Regions         []string `json:"regions"`
 	AccountID       string   `json:"accountId"`
 	ProviderVersion string   `json:"providerVersion"`
+	Budgets         Budgets  `json:"budgets"`
 }
 
 // Guardrail describes one rule of a template (or an org rule).
@@ -167,6 +168,9 @@ func (c *Compiler) loadPlatform() error {
 			return fmt.Errorf("catalog: %s: org guardrails: %w", PlatformFile, err)
 		}
 		c.orgRules = gs
+	}
+	if len(c.platform.Budgets.Environment)+len(c.platform.Budgets.Team) > 0 {
+		c.orgRules = append(c.orgRules, budgetRule)
 	}
 	return nil
 }

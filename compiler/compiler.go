@@ -83,11 +83,17 @@ type Input struct {
 	// render is still reported. Crossplane files are still produced, since
 	// checks against CRDs read them.
 	Validate bool
+	// Cost estimates every stack's monthly cost into Result.Costs. Stacks a
+	// budget applies to are estimated anyway, for the org.budget guardrail.
+	Cost bool
 }
 
 // Result holds the rendered stacks.
 type Result struct {
 	Stacks []*Stack
+	// Costs holds, with Input.Cost, the estimate of every stack whose
+	// resources all evaluated (guardrail errors included), in input order.
+	Costs []*StackCost
 }
 
 // Files returns every rendered file of every stack, paths relative to the output
@@ -143,8 +149,11 @@ func (c *Compiler) Compile(ctx context.Context, in Input) (*Result, Diagnostics)
 			all = append(all, Diagnostic{ID: "plat.canceled", Message: err.Error()})
 			break
 		}
-		sc := &stackCompiler{c: c, file: src.Name, now: now, reg: reg, format: in.Format, validate: in.Validate}
+		sc := &stackCompiler{c: c, file: src.Name, now: now, reg: reg, format: in.Format, validate: in.Validate, wantCost: in.Cost}
 		st := sc.compile(src.Data)
+		if in.Cost && sc.cost != nil {
+			res.Costs = append(res.Costs, sc.cost)
+		}
 		if st != nil {
 			if prev, dup := names[st.Name]; dup {
 				p := sc.namePos
@@ -173,8 +182,10 @@ type stackCompiler struct {
 	reg      Registry
 	format   Format
 	validate bool // Input.Validate
+	wantCost bool // estimate the stack's cost (Input.Cost, or a budget applies)
 	diags    Diagnostics
 	namePos  Pos
+	cost     *StackCost
 }
 
 type stackMeta struct {
@@ -194,6 +205,7 @@ type resource struct {
 	inputs  map[string]any
 	objects []map[string]any
 	outErr  error
+	cost    *ResourceCost // with stackCompiler.wantCost
 }
 
 func (s *stackCompiler) add(p Pos, sev Severity, id, resource, msg, hint string) {
@@ -219,6 +231,10 @@ func (s *stackCompiler) compile(src []byte) *Stack {
 	}
 	if n := meta.Get("name"); n != nil {
 		s.namePos = n.Pos
+	}
+	budgets := c.budgetsFor(m.team, m.environment)
+	if len(budgets) > 0 {
+		s.wantCost = true
 	}
 
 	// Org rules first: their tags go into every resource's context.
@@ -258,6 +274,21 @@ func (s *stackCompiler) compile(src []byte) *Stack {
 		for _, g := range gs {
 			if g.violated {
 				violations = append(violations, violation{g: g, pos: posOfPath(root, g.Path)})
+			}
+		}
+	}
+	if s.wantCost {
+		if sc := s.estimate(m, resources, budgets); sc != nil {
+			s.cost = sc
+			for _, b := range sc.Budgets {
+				if !b.Over {
+					continue
+				}
+				g := guardrail{Guardrail: budgetRule, violated: true}
+				g.Message = fmt.Sprintf("stack %s is estimated at %s a month, over the %s budget of %s for %s %s",
+					m.name, Money(sc.Monthly), b.Scope, Money(b.Limit), b.Scope, b.Name)
+				field := map[string]string{"environment": "metadata.environment", "team": "metadata.team"}[b.Scope]
+				violations = append(violations, violation{g: g, pos: posOfPath(root, field)})
 			}
 		}
 	}
@@ -415,9 +446,48 @@ func (s *stackCompiler) resources(list *Node, m stackMeta, tags map[string]strin
 			s.add(withPos, SeverityError, IDParameter, r.name, fmt.Sprintf("%s: %s", withPath, plainError(err)), "see plat catalog show "+t.Name)
 			continue
 		}
+		var usageSet map[string]bool
+		if un := item.Get("usage"); un != nil && un.Kind != KindNull {
+			usagePos := item.field("usage").KeyPos
+			uv := v.LookupPath(pathCostUsage)
+			if fs := schemaFields(uv); len(fs) == 0 {
+				s.add(usagePos, SeverityError, IDUnknownField, r.name,
+					fmt.Sprintf("template %s takes no usage assumptions", t.Name),
+					"remove usage:, or see plat catalog show "+t.Name)
+				continue
+			}
+			if !ck.check(un, uv, fmt.Sprintf("spec.resources[%d].usage", i), usagePos) {
+				continue
+			}
+			v = v.Unify(c.cc.Encode(map[string]any{"cost": map[string]any{"usage": un.Go()}}))
+			usageSet = map[string]bool{}
+			for _, f := range un.Fields {
+				usageSet[f.Key] = true
+			}
+		}
+		costErr := func() bool {
+			if !s.wantCost && !v.LookupPath(pathCost).Exists() {
+				return false
+			}
+			rc, err := evalCost(t, v, m.region, usageSet)
+			if err != nil {
+				s.add(tn.Pos, SeverityError, IDCostCatalog, r.name, err.Error(), "report this to the platform team: the catalog's price tables lack this entry")
+				return true
+			}
+			rc.Resource = r.name
+			r.cost = rc
+			return false
+		}
+		if s.wantCost && costErr() {
+			continue
+		}
 		rails, err := evalGuardrails(v.LookupPath(pathGuardrails), true)
 		if err != nil {
-			s.add(tn.Pos, SeverityError, IDCatalog, r.name, fmt.Sprintf("template %s: %v", t.Name, err), "report this to the platform team")
+			// A guardrail reading the estimate fails when a price is missing:
+			// say so rather than how the guardrail failed.
+			if s.wantCost || !costErr() {
+				s.add(tn.Pos, SeverityError, IDCatalog, r.name, fmt.Sprintf("template %s: %v", t.Name, err), "report this to the platform team")
+			}
 			continue
 		}
 		r.rails, r.checked = rails, true
@@ -482,7 +552,21 @@ func (s *stackCompiler) waivers(list *Node, known map[string]map[string]Guardrai
 	for _, w := range list.Items {
 		id, res := w.Get("guardrail"), w.Get("resource")
 		exp := w.Get("expires")
-		if id == nil || res == nil || exp == nil {
+		if id == nil || exp == nil {
+			continue
+		}
+		if res == nil {
+			// A waiver without a resource is about the whole stack: only org
+			// rules, whose violations belong to no resource, take one.
+			og, isOrg := orgIDs[id.Str]
+			if !isOrg {
+				s.add(w.Pos, SeverityError, IDMissingField, "", fmt.Sprintf("waiver of %s names no resource", id.Str),
+					"add resource: the resource whose guardrail it waives; only org rules such as org.budget are waived for the whole stack")
+				continue
+			}
+			if s.waiverCounts(og, "", id, exp, violated) {
+				waived[og.ID+"\x00"] = true
+			}
 			continue
 		}
 		if unchecked[res.Str] {
@@ -508,30 +592,62 @@ func (s *stackCompiler) waivers(list *Node, known map[string]map[string]Guardrai
 				continue
 			}
 		}
-		if !g.Waivable {
-			s.add(id.Pos, SeverityError, IDWaiverNotWaivable, res.Str, fmt.Sprintf("guardrail %s cannot be waived", g.ID), g.Hint)
-			continue
+		if s.waiverCounts(g, res.Str, id, exp, violated) {
+			waived[g.ID+"\x00"+res.Str] = true
 		}
-		day, err := time.Parse("2006-01-02", exp.Str)
-		if err != nil {
-			s.add(exp.Pos, SeverityError, IDWaiverDate, res.Str, fmt.Sprintf("expires: %q is not a date", exp.Str), "write the last day the waiver counts as YYYY-MM-DD")
-			continue
-		}
-		// A waiver counts through the whole of its expiry day (UTC).
-		if !s.now.Before(day.AddDate(0, 0, 1)) {
-			s.add(exp.Pos, SeverityWarning, IDWaiverExpired, res.Str,
-				fmt.Sprintf("waiver of %s for %s expired on %s and no longer counts", g.ID, res.Str, exp.Str),
-				"fix the resource, or renew the waiver with a new expiry date")
-			continue
-		}
-		if !violated(g.ID, res.Str) {
-			s.add(id.Pos, SeverityWarning, IDWaiverUnused, res.Str,
-				fmt.Sprintf("waiver of %s for %s is not needed: the guardrail holds", g.ID, res.Str), "remove the waiver")
-			continue
-		}
-		waived[g.ID+"\x00"+res.Str] = true
 	}
 	return waived
+}
+
+// waiverCounts checks one waiver of rule g for resource res ("" for the whole
+// stack) and reports whether it accepts a violation.
+func (s *stackCompiler) waiverCounts(g Guardrail, res string, id, exp *Node, violated func(id, res string) bool) bool {
+	subject := res
+	if subject == "" {
+		subject = "the stack"
+	}
+	if !g.Waivable {
+		s.add(id.Pos, SeverityError, IDWaiverNotWaivable, res, fmt.Sprintf("guardrail %s cannot be waived", g.ID), g.Hint)
+		return false
+	}
+	day, err := time.Parse("2006-01-02", exp.Str)
+	if err != nil {
+		s.add(exp.Pos, SeverityError, IDWaiverDate, res, fmt.Sprintf("expires: %q is not a date", exp.Str), "write the last day the waiver counts as YYYY-MM-DD")
+		return false
+	}
+	// A waiver counts through the whole of its expiry day (UTC).
+	if !s.now.Before(day.AddDate(0, 0, 1)) {
+		s.add(exp.Pos, SeverityWarning, IDWaiverExpired, res,
+			fmt.Sprintf("waiver of %s for %s expired on %s and no longer counts", g.ID, subject, exp.Str),
+			"fix the resource, or renew the waiver with a new expiry date")
+		return false
+	}
+	if !violated(g.ID, res) {
+		s.add(id.Pos, SeverityWarning, IDWaiverUnused, res,
+			fmt.Sprintf("waiver of %s for %s is not needed: the guardrail holds", g.ID, subject), "remove the waiver")
+		return false
+	}
+	return true
+}
+
+// estimate totals the resources' estimates of a stack and checks its
+// budgets; nil when a resource did not evaluate.
+func (s *stackCompiler) estimate(m stackMeta, resources []*resource, budgets []BudgetCheck) *StackCost {
+	sc := &StackCost{Stack: m.name, Source: s.file, Team: m.team, Environment: m.environment,
+		Target: m.target, Region: m.region, Resources: []*ResourceCost{}, Budgets: budgets}
+	var total float64
+	for _, r := range resources {
+		if !r.checked || r.cost == nil {
+			return nil
+		}
+		sc.Resources = append(sc.Resources, r.cost)
+		total += r.cost.exact
+	}
+	sc.Monthly = cents(total)
+	for i := range sc.Budgets {
+		sc.Budgets[i].Over = sc.Monthly > sc.Budgets[i].Limit
+	}
+	return sc
 }
 
 // plainError is a CUE error without positions (they point into the catalog).

@@ -25,12 +25,19 @@ type jsonDiagnostic struct {
 // WriteJSON writes diagnostics as one JSON document: the stack files checked,
 // the counts of errors and warnings, and every diagnostic.
 func WriteJSON(w io.Writer, srcs []Source, ds Diagnostics) error {
+	return WriteJSONCost(w, srcs, ds, nil)
+}
+
+// WriteJSONCost is WriteJSON with the cost report (plat validate --cost) as
+// the member cost; a nil report leaves it out.
+func WriteJSONCost(w io.Writer, srcs []Source, ds Diagnostics, cost *CostReport) error {
 	out := struct {
 		Files       []string         `json:"files"`
 		Errors      int              `json:"errors"`
 		Warnings    int              `json:"warnings"`
 		Diagnostics []jsonDiagnostic `json:"diagnostics"`
-	}{Files: []string{}, Diagnostics: []jsonDiagnostic{}}
+		Cost        *CostReport      `json:"cost,omitempty"`
+	}{Files: []string{}, Diagnostics: []jsonDiagnostic{}, Cost: cost}
 	for _, s := range srcs {
 		out.Files = append(out.Files, s.Name)
 	}

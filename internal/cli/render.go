@@ -25,6 +25,7 @@ func newRenderCmd(env *Env) *cobra.Command {
 		check    bool
 		format   string
 		registry string
+		cost     bool
 	)
 	cmd := &cobra.Command{
 		Use:   "render -f STACK... -o DIR",
@@ -35,7 +36,9 @@ manifests. If any stack breaks a guardrail or is invalid, nothing is written.
 An existing DIR/<stack name>/ is replaced only if plat generated it (what tofu
 init leaves there is kept), and a render is all or nothing, even if killed.
 With --check nothing is written either: render reports, as a unified diff, the
-files in DIR that differ from a fresh render.`,
+files in DIR that differ from a fresh render.
+With --cost each stack's monthly estimate is printed after it is rendered, and
+appended as Markdown to the job summary ($GITHUB_STEP_SUMMARY) when set.`,
 		Example: `  plat render -f platform.yaml -o out
   plat render -f examples/*/platform.yaml -o out
   plat render --check -f platform.yaml -o out`,
@@ -46,6 +49,7 @@ files in DIR that differ from a fresh render.`,
 	cmd.Flags().StringVarP(&out, "output", "o", "", "output `DIR`; each stack goes to DIR/<stack name>/")
 	cmd.Flags().BoolVar(&check, "check", false, "write nothing; exit 1 with a diff if DIR is not up to date")
 	cmd.Flags().StringVar(&format, "format", "hcl", "Terraform syntax: hcl (.tf) or json (.tf.json)")
+	cmd.Flags().BoolVar(&cost, "cost", false, "print each stack's monthly cost estimate (docs/cost.md)")
 	cmd.Flags().StringVar(&registry, "registry", "", "module registry `HOST[:PORT]/NAMESPACE` (default: the catalog's)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		files = append(files, args...)
@@ -79,6 +83,7 @@ files in DIR that differ from a fresh render.`,
 			return err
 		}
 		in.Stacks = srcs
+		in.Cost = cost
 		res, diags, err := compileAndCheck(cmd, c, in, *crdsDir)
 		if err != nil {
 			return err
@@ -96,6 +101,14 @@ files in DIR that differ from a fresh render.`,
 		}
 		for _, s := range res.Stacks {
 			fmt.Fprintf(env.Stderr, "plat: rendered %s (%s) into %s\n", compiler.HeaderName(s.Source), s.Target, filepath.ToSlash(filepath.Join(out, s.Name)))
+		}
+		if cost {
+			for _, sc := range res.Costs {
+				fmt.Fprintf(env.Stderr, "plat: %s is estimated at %s a month\n", sc.Stack, compiler.Money(sc.Monthly))
+			}
+			if err := appendStepSummary(env, compiler.NewCostReport(srcs, res.Costs)); err != nil {
+				return exit(ExitUsage, fmt.Errorf("render: %w", err))
+			}
 		}
 		return nil
 	}

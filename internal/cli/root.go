@@ -141,6 +141,7 @@ func New(env *Env) *cobra.Command {
 	root.AddCommand(
 		newRenderCmd(env),
 		newValidateCmd(env),
+		newCostCmd(env),
 		newCatalogCmd(env),
 		newSchemaCmd(env),
 		newRegistryCmd(env),
