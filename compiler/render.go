@@ -2,7 +2,6 @@ package compiler
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"math/big"
 	"path"
@@ -12,8 +11,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/zclconf/go-cty/cty"
 	"sigs.k8s.io/yaml"
 )
@@ -103,160 +100,90 @@ func (s *stackCompiler) renderTerraform(m stackMeta, tags map[string]string, rs 
 	if err != nil {
 		return nil, err
 	}
-	pv := s.c.platform.ProviderVersion
+	doc := s.rootModule(m, tags, mods)
 	if s.validate {
 		// Everything a render could refuse, without writing the files.
-		for _, mod := range mods {
-			for _, k := range sortedKeys(mod.inputs) {
-				if k == "name" || k == "tags" {
-					continue
-				}
-				if _, err := toCty(mod.inputs[k]); err != nil {
-					return nil, fmt.Errorf("module %s: input %s: %w", mod.name, k, err)
-				}
-			}
-		}
-		return nil, nil
-	}
-	if s.format == FormatJSON {
-		return s.terraformJSON(m, tags, mods, pv)
+		return nil, doc.check()
 	}
 	dir := m.name + "/"
-
-	versions := hclwrite.NewEmptyFile()
-	tb := versions.Body().AppendNewBlock("terraform", nil).Body()
-	tb.SetAttributeValue("required_version", cty.StringVal(">= 1.6.0"))
-	rp := tb.AppendNewBlock("required_providers", nil).Body()
-	rp.SetAttributeValue("aws", cty.ObjectVal(map[string]cty.Value{
-		"source":  cty.StringVal("hashicorp/aws"),
-		"version": cty.StringVal(pv),
-	}))
-
-	// The stack's tags are written once, as local.tags, which the provider's
-	// default tags and every module refer to.
-	localTags := hcl.Traversal{hcl.TraverseRoot{Name: "local"}, hcl.TraverseAttr{Name: "tags"}}
-	main := hclwrite.NewEmptyFile()
-	main.Body().AppendNewBlock("locals", nil).Body().SetAttributeValue("tags", stringMap(tags))
-	main.Body().AppendNewline()
-	pb := main.Body().AppendNewBlock("provider", []string{"aws"}).Body()
-	pb.SetAttributeValue("region", cty.StringVal(m.region))
-	dt := pb.AppendNewBlock("default_tags", nil).Body()
-	dt.SetAttributeTraversal("tags", localTags)
-	for _, mod := range mods {
-		main.Body().AppendNewline()
-		b := main.Body().AppendNewBlock("module", []string{mod.name}).Body()
-		b.SetAttributeValue("source", cty.StringVal(mod.source))
-		b.SetAttributeValue("version", cty.StringVal(mod.version))
-		b.AppendNewline()
-		b.SetAttributeValue("name", cty.StringVal(mod.inputs["name"].(string)))
-		for _, k := range sortedKeys(mod.inputs) {
-			if k == "name" || k == "tags" {
-				continue
-			}
-			v, err := toCty(mod.inputs[k])
-			if err != nil {
-				return nil, fmt.Errorf("module %s: input %s: %w", mod.name, k, err)
-			}
-			b.SetAttributeValue(k, v)
-		}
-		b.SetAttributeTraversal("tags", localTags)
-	}
-
-	outputs := hclwrite.NewEmptyFile()
-	first := true
-	for _, mod := range mods {
-		for _, o := range mod.outputs {
-			if !first {
-				outputs.Body().AppendNewline()
-			}
-			first = false
-			ob := outputs.Body().AppendNewBlock("output", []string{outputName(mod.name, o)}).Body()
-			ob.SetAttributeValue("description", cty.StringVal(fmt.Sprintf("%s of %s", o, mod.name)))
-			ob.SetAttributeTraversal("value", hcl.Traversal{
-				hcl.TraverseRoot{Name: "module"},
-				hcl.TraverseAttr{Name: mod.name},
-				hcl.TraverseAttr{Name: o},
-			})
-		}
-	}
-
-	h := s.header("#") + "\n"
-	render := func(f *hclwrite.File) []byte {
-		// Bytes formats already (hclwrite.Format again would re-lex and
-		// re-align every token for the same result).
-		return append([]byte(h), f.Bytes()...)
-	}
-	return []File{
-		{Path: dir + "main.tf", Data: render(main)},
-		{Path: dir + "outputs.tf", Data: render(outputs)},
-		{Path: dir + "versions.tf", Data: render(versions)},
-	}, nil
-}
-
-func (s *stackCompiler) terraformJSON(m stackMeta, tags map[string]string, mods []module, pv string) ([]File, error) {
-	dir := m.name + "/"
-	comment := fmt.Sprintf("%s Source: %s", Header, HeaderName(s.file))
-	versions := map[string]any{
-		"//": comment,
-		"terraform": map[string]any{
-			"required_version":   ">= 1.6.0",
-			"required_providers": map[string]any{"aws": map[string]any{"source": "hashicorp/aws", "version": pv}},
-		},
-	}
-	modBlocks := map[string]any{}
-	outBlocks := map[string]any{}
-	for _, mod := range mods {
-		b := map[string]any{"source": mod.source, "version": mod.version}
-		for k, v := range mod.inputs {
-			b[k] = v
-		}
-		b["tags"] = "${local.tags}"
-		modBlocks[mod.name] = b
-		for _, o := range mod.outputs {
-			outBlocks[outputName(mod.name, o)] = map[string]any{
-				"description": fmt.Sprintf("%s of %s", o, mod.name),
-				"value":       fmt.Sprintf("${module.%s.%s}", mod.name, o),
-			}
-		}
-	}
-	main := map[string]any{
-		"//":     comment,
-		"locals": map[string]any{"tags": tags},
-		"provider": map[string]any{"aws": map[string]any{
-			"region":       m.region,
-			"default_tags": map[string]any{"tags": "${local.tags}"},
-		}},
-	}
-	if len(modBlocks) > 0 {
-		main["module"] = modBlocks
-	}
-	outputs := map[string]any{"//": comment}
-	if len(outBlocks) > 0 {
-		outputs["output"] = outBlocks
-	}
 	var files []File
-	for _, f := range []struct {
-		name string
-		v    any
-	}{{"main.tf.json", main}, {"outputs.tf.json", outputs}, {"versions.tf.json", versions}} {
-		b, err := json.MarshalIndent(f.v, "", "  ")
+	for _, f := range doc.files {
+		var data []byte
+		var err error
+		if s.format == FormatJSON {
+			data, err = f.json(fmt.Sprintf("%s Source: %s", Header, HeaderName(s.file)))
+			f.name += ".tf.json"
+		} else {
+			data, err = f.hcl(s.header("#") + "\n")
+			f.name += ".tf"
+		}
 		if err != nil {
 			return nil, err
 		}
-		files = append(files, File{Path: dir + f.name, Data: append(b, '\n')})
+		files = append(files, File{Path: dir + f.name, Data: data})
 	}
 	return files, nil
 }
 
-func stringMap(m map[string]string) cty.Value {
-	if len(m) == 0 {
-		return cty.MapValEmpty(cty.String)
+// rootModule builds the stack's root module: main (locals, providers,
+// modules), outputs and versions (the terraform block).
+func (s *stackCompiler) rootModule(m stackMeta, tags map[string]string, mods []module) *tfModule {
+	tagsData := make(map[string]any, len(tags))
+	for k, v := range tags {
+		tagsData[k] = v
 	}
-	vs := make(map[string]cty.Value, len(m))
-	for k, v := range m {
-		vs[k] = cty.StringVal(v)
+
+	var versions tfBody
+	tb := newBlock("terraform")
+	tb.body.attr("required_version", ">= 1.6.0")
+	rp := newBlock("required_providers")
+	rp.body.attr("aws", map[string]any{"source": "hashicorp/aws", "version": s.c.platform.ProviderVersion})
+	tb.body.block(rp)
+	versions.block(tb)
+
+	// The stack's tags are written once, as local.tags, which the provider's
+	// default tags and every module refer to.
+	var main tfBody
+	locals := newBlock("locals")
+	locals.body.attr("tags", tagsData)
+	main.block(locals)
+	main.blankLine()
+	pb := newBlock("provider", "aws")
+	pb.body.attr("region", m.region)
+	dt := newBlock("default_tags")
+	dt.body.ref("tags", "local.tags")
+	pb.body.block(dt)
+	main.block(pb)
+	for _, mod := range mods {
+		main.blankLine()
+		b := newBlock("module", mod.name)
+		b.body.attr("source", mod.source)
+		b.body.attr("version", mod.version)
+		b.body.blankLine()
+		b.body.attr("name", mod.inputs["name"])
+		for _, k := range sortedKeys(mod.inputs) {
+			if k == "name" || k == "tags" {
+				continue
+			}
+			b.body.attr(k, mod.inputs[k])
+		}
+		b.body.ref("tags", "local.tags")
+		main.block(b)
 	}
-	return cty.MapVal(vs)
+
+	var outputs tfBody
+	for _, mod := range mods {
+		for _, o := range mod.outputs {
+			if len(outputs) > 0 {
+				outputs.blankLine()
+			}
+			ob := newBlock("output", outputName(mod.name, o))
+			ob.body.attr("description", fmt.Sprintf("%s of %s", o, mod.name))
+			ob.body.ref("value", "module."+mod.name+"."+o)
+			outputs.block(ob)
+		}
+	}
+	return &tfModule{files: []tfFile{{"main", main}, {"outputs", outputs}, {"versions", versions}}}
 }
 
 // toCty converts decoded CUE data to a cty value.
