@@ -6,11 +6,13 @@ import (
 	"math/big"
 	"path"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
+	"cuelang.org/go/cue"
 	"github.com/zclconf/go-cty/cty"
 	"sigs.k8s.io/yaml"
 )
@@ -73,6 +75,9 @@ func (s *stackCompiler) modules(m stackMeta, tags map[string]string, rs []*resou
 		if inputs == nil {
 			inputs = map[string]any{}
 		}
+		if r.tmpl.System == "" {
+			return nil, fmt.Errorf("catalog: %s: terraform.system is not set: set it, or list the module's providers in terraform.providers (the first one names the system)", r.tmpl.file)
+		}
 		if _, ok := inputs["name"]; ok {
 			return nil, fmt.Errorf("template %s: terraform.inputs sets name, which plat sets", r.tmpl.Name)
 		}
@@ -100,7 +105,10 @@ func (s *stackCompiler) renderTerraform(m stackMeta, tags map[string]string, rs 
 	if err != nil {
 		return nil, err
 	}
-	doc := s.rootModule(m, tags, mods)
+	doc, err := s.rootModule(tags, mods, rs)
+	if err != nil {
+		return nil, err
+	}
 	if s.validate {
 		// Everything a render could refuse, without writing the files.
 		return nil, doc.check()
@@ -127,33 +135,55 @@ func (s *stackCompiler) renderTerraform(m stackMeta, tags map[string]string, rs 
 
 // rootModule builds the stack's root module: main (locals, providers,
 // modules), outputs and versions (the terraform block).
-func (s *stackCompiler) rootModule(m stackMeta, tags map[string]string, mods []module) *tfModule {
+func (s *stackCompiler) rootModule(tags map[string]string, mods []module, rs []*resource) (*tfModule, error) {
 	tagsData := make(map[string]any, len(tags))
 	for k, v := range tags {
 		tagsData[k] = v
 	}
+	tf := s.c.platform.Terraform
+	used := map[string]bool{}
+	for _, r := range rs {
+		for _, p := range r.tmpl.Providers {
+			used[p] = true
+		}
+	}
+	names := sortedKeys(used)
 
 	var versions tfBody
 	tb := newBlock("terraform")
-	tb.body.attr("required_version", ">= 1.6.0")
-	rp := newBlock("required_providers")
-	rp.body.attr("aws", map[string]any{"source": "hashicorp/aws", "version": s.c.platform.ProviderVersion})
-	tb.body.block(rp)
+	if tf.RequiredVersion != "" {
+		tb.body.attr("required_version", tf.RequiredVersion)
+	}
+	if len(names) > 0 {
+		rp := newBlock("required_providers")
+		for _, name := range names {
+			p := tf.Providers[name]
+			req := map[string]any{"source": p.Source}
+			if p.Version != "" {
+				req["version"] = p.Version
+			}
+			rp.body.attr(name, req)
+		}
+		tb.body.block(rp)
+	}
 	versions.block(tb)
 
-	// The stack's tags are written once, as local.tags, which the provider's
-	// default tags and every module refer to.
+	// The stack's tags are written once, as local.tags, which provider
+	// settings equal to them and every module refer to.
 	var main tfBody
 	locals := newBlock("locals")
 	locals.body.attr("tags", tagsData)
 	main.block(locals)
-	main.blankLine()
-	pb := newBlock("provider", "aws")
-	pb.body.attr("region", m.region)
-	dt := newBlock("default_tags")
-	dt.body.ref("tags", "local.tags")
-	pb.body.block(dt)
-	main.block(pb)
+	for _, name := range names {
+		pb, err := s.providerBlock(name, tf.Providers[name], tagsData)
+		if err != nil {
+			return nil, err
+		}
+		if pb != nil {
+			main.blankLine()
+			main.block(pb)
+		}
+	}
 	for _, mod := range mods {
 		main.blankLine()
 		b := newBlock("module", mod.name)
@@ -183,7 +213,91 @@ func (s *stackCompiler) rootModule(m stackMeta, tags map[string]string, mods []m
 			outputs.block(ob)
 		}
 	}
-	return &tfModule{files: []tfFile{{"main", main}, {"outputs", outputs}, {"versions", versions}}}
+	return &tfModule{files: []tfFile{{"main", main}, {"outputs", outputs}, {"versions", versions}}}, nil
+}
+
+// providerBlock evaluates the config of provider name for this stack and
+// builds its provider block: attributes first, then the settings p.Blocks
+// names as nested blocks, each group sorted by name. A provider without
+// settings needs no block (required_providers declares it); providerBlock
+// then returns nil.
+func (s *stackCompiler) providerBlock(name string, p Provider, tags map[string]any) (*tfBlock, error) {
+	v := s.platformFile.LookupPath(cue.MakePath(cue.Str("platform"), cue.Str("terraform"), cue.Str("providers"), cue.Str(name), cue.Str("config")))
+	var cfg map[string]any
+	if v.Exists() {
+		if err := v.Validate(cue.Concrete(true)); err != nil {
+			return nil, fmt.Errorf("provider %s: config: %s", name, errorText(err))
+		}
+		if err := v.Decode(&cfg); err != nil {
+			return nil, fmt.Errorf("provider %s: config: %s", name, errorText(err))
+		}
+	}
+	if len(cfg) == 0 {
+		return nil, nil
+	}
+	isBlock := map[string]bool{}
+	for _, b := range p.Blocks {
+		isBlock[b] = true
+	}
+	pb := newBlock("provider", name)
+	var blocks []string
+	for _, k := range sortedKeys(cfg) {
+		if isBlock[k] {
+			blocks = append(blocks, k)
+			continue
+		}
+		setting(&pb.body, k, cfg[k], tags)
+	}
+	for _, k := range blocks {
+		var elems []any
+		switch x := cfg[k].(type) {
+		case map[string]any:
+			elems = []any{x}
+		case []any:
+			elems = x
+		}
+		if elems == nil {
+			return nil, fmt.Errorf("provider %s: config.%s is a block (listed in blocks), so it must be an object or a list of objects, not %s", name, k, kindOf(cfg[k]))
+		}
+		for i, e := range elems {
+			body, ok := e.(map[string]any)
+			if !ok {
+				return nil, fmt.Errorf("provider %s: config.%s[%d] is a block, so it must be an object, not %s", name, k, i, kindOf(e))
+			}
+			nb := newBlock(k)
+			for _, bk := range sortedKeys(body) {
+				setting(&nb.body, bk, body[bk], tags)
+			}
+			pb.body.block(nb)
+		}
+	}
+	return pb, nil
+}
+
+// setting adds a provider setting: as a reference to local.tags when its value
+// is the stack's tags, else as its value.
+func setting(b *tfBody, name string, v any, tags map[string]any) {
+	if m, ok := v.(map[string]any); ok && reflect.DeepEqual(m, tags) {
+		b.ref(name, "local.tags")
+		return
+	}
+	b.attr(name, v)
+}
+
+func kindOf(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return "a string"
+	case bool:
+		return "a bool"
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "an object"
+	}
+	return "a number"
 }
 
 // toCty converts decoded CUE data to a cty value.

@@ -62,7 +62,7 @@ func (b *tfBody) blankLine()                         { *b = append(*b, tfItem{bl
 func (b *tfBody) block(blk *tfBlock)                 { *b = append(*b, tfItem{block: blk}) }
 func newBlock(typ string, labels ...string) *tfBlock { return &tfBlock{typ: typ, labels: labels} }
 
-// where names a block in errors: module "db", provider "aws", locals.
+// where names a block in errors: module db, provider NAME, locals.
 func (blk *tfBlock) where() string {
 	if len(blk.labels) == 0 {
 		return blk.typ
