@@ -1,6 +1,7 @@
 package compiler
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -9,7 +10,7 @@ import (
 
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/ast"
-	"cuelang.org/go/cue/errors"
+	cueerrors "cuelang.org/go/cue/errors"
 	"cuelang.org/go/cue/parser"
 	"cuelang.org/go/cue/token"
 
@@ -341,13 +342,15 @@ func (c *Compiler) templateProviders(t *Template, list cue.Value) error {
 		seen[name] = true
 		if _, ok := c.platform.Terraform.Providers[name]; !ok {
 			msg := fmt.Sprintf("catalog: %s: terraform.providers: unknown provider %q", at, name)
+			if len(declared) == 0 {
+				msg += fmt.Sprintf(" (%s declares no providers in platform.terraform.providers)", PlatformFile)
+			} else {
+				msg += fmt.Sprintf(" (%s declares %s)", PlatformFile, strings.Join(declared, ", "))
+			}
 			if sug := suggest(name, declared); sug != "" {
 				msg += fmt.Sprintf("; did you mean %q?", sug)
 			}
-			if len(declared) == 0 {
-				return fmt.Errorf("%s; %s declares no providers (platform.terraform.providers)", msg, PlatformFile)
-			}
-			return fmt.Errorf("%s; %s declares: %s", msg, PlatformFile, strings.Join(declared, ", "))
+			return errors.New(msg)
 		}
 	}
 	return nil
@@ -608,7 +611,7 @@ func evalGuardrails(list cue.Value, eval bool) ([]guardrail, error) {
 // errorText renders a CUE error with its positions on one line per error.
 func errorText(err error) string {
 	var parts []string
-	for _, e := range errors.Errors(err) {
+	for _, e := range cueerrors.Errors(err) {
 		msg := e.Error()
 		if ps := e.InputPositions(); len(ps) > 0 {
 			msg = ps[0].String() + ": " + msg

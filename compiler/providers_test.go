@@ -166,7 +166,7 @@ func TestProviderCatalogErrors(t *testing.T) {
 		wantNew, wantTemplate, wantRender string
 	}{{
 		name: "unknown provider", providers: twoProviders, uses: `"cloud", "locl"`,
-		wantTemplate: `catalog: thing/template.cue:10:23: terraform.providers: unknown provider "locl"; did you mean "local"?; platform.cue declares: cloud, local`,
+		wantTemplate: `catalog: thing/template.cue:10:23: terraform.providers: unknown provider "locl" (platform.cue declares cloud, local); did you mean "local"?`,
 	}, {
 		name: "listed twice", providers: twoProviders, uses: `"local", "local"`,
 		wantTemplate: `catalog: thing/template.cue:10:23: terraform.providers: "local" is listed twice`,
