@@ -1,6 +1,7 @@
 package compiler
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -9,7 +10,7 @@ import (
 
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/ast"
-	"cuelang.org/go/cue/errors"
+	cueerrors "cuelang.org/go/cue/errors"
 	"cuelang.org/go/cue/parser"
 	"cuelang.org/go/cue/token"
 
@@ -58,11 +59,29 @@ func dnsLabel(s string) bool {
 
 // Platform holds the platform settings of a catalog.
 type Platform struct {
-	Registry        Registry `json:"registry"`
-	Regions         []string `json:"regions"`
-	AccountID       string   `json:"accountId"`
-	ProviderVersion string   `json:"providerVersion"`
-	Budgets         Budgets  `json:"budgets"`
+	Registry  Registry          `json:"registry"`
+	Regions   []string          `json:"regions"`
+	AccountID string            `json:"accountId"`
+	Terraform TerraformSettings `json:"terraform"`
+	Budgets   Budgets           `json:"budgets"`
+}
+
+// TerraformSettings is what a catalog's rendered root modules require: the
+// Terraform version constraint and the providers its modules use.
+type TerraformSettings struct {
+	RequiredVersion string `json:"required_version"`
+	// Providers by local name. Their configuration is evaluated per stack, so
+	// it is not held here.
+	Providers map[string]Provider `json:"providers"`
+}
+
+// Provider is one Terraform provider a catalog declares.
+type Provider struct {
+	Source  string `json:"source"`
+	Version string `json:"version"` // "" for any version
+	// Blocks are the config settings written as nested blocks rather than
+	// attributes (default_tags { ... }).
+	Blocks []string `json:"blocks"`
 }
 
 // Guardrail describes one rule of a template (or an org rule).
@@ -87,6 +106,9 @@ type Template struct {
 	System     string
 	Version    string
 	Outputs    []string
+	// Providers are the local names (in the platform settings) of the
+	// providers the template's module needs.
+	Providers []string
 
 	file  string
 	value cue.Value
@@ -153,7 +175,12 @@ func (c *Compiler) loadPlatform() error {
 	if err := v.Err(); err != nil {
 		return fmt.Errorf("catalog: %s", errorText(err))
 	}
-	p := v.LookupPath(pathPlatform).Unify(c.schemas.LookupPath(cue.MakePath(cue.Def("#Platform"))))
+	c.file = v
+	// Provider configs are evaluated per stack, from org.stack; a neutral stack
+	// checks here that they evaluate at all, so a broken config is a catalog
+	// error before any stack is compiled.
+	probe := v.FillPath(pathOrgStack, c.cc.Encode(neutralStack.orgStack()))
+	p := probe.LookupPath(pathPlatform).Unify(c.schemas.LookupPath(cue.MakePath(cue.Def("#Platform"))))
 	if err := p.Validate(cue.Concrete(true)); err != nil {
 		return fmt.Errorf("catalog: %s: platform settings: %s", PlatformFile, errorText(err))
 	}
@@ -279,14 +306,58 @@ func (c *Compiler) template(name string) (*Template, error) {
 	}{{"module", &t.Module}, {"system", &t.System}, {"version", &t.Version}} {
 		d, _ := tf.LookupPath(cue.MakePath(cue.Str(fd.field))).Default()
 		if err := d.Decode(fd.dst); err != nil {
+			if fd.field == "system" && !d.IsConcrete() {
+				// Only a Terraform render needs it (see modules); a catalog for
+				// the crossplane target may leave it out.
+				continue
+			}
 			return nil, fmt.Errorf("catalog: %s: terraform.%s: %w", file, fd.field, err)
 		}
 	}
 	if err := tf.LookupPath(pathOutputs).Decode(&t.Outputs); err != nil {
 		return nil, fmt.Errorf("catalog: %s: terraform.outputs: %w", file, err)
 	}
+	if err := c.templateProviders(t, tf.LookupPath(pathProviders)); err != nil {
+		return nil, err
+	}
 	c.templates[name] = t
 	return t, nil
+}
+
+// templateProviders reads the providers a template's module needs and checks
+// that the platform settings declare each of them.
+func (c *Compiler) templateProviders(t *Template, list cue.Value) error {
+	if !list.Exists() {
+		return nil
+	}
+	if err := list.Decode(&t.Providers); err != nil {
+		return fmt.Errorf("catalog: %s: terraform.providers: %s", t.file, errorText(err))
+	}
+	declared := sortedKeys(c.platform.Terraform.Providers)
+	seen := map[string]bool{}
+	for i, name := range t.Providers {
+		at := t.file
+		if p := list.LookupPath(cue.MakePath(cue.Index(i))).Pos(); p.IsValid() {
+			at = p.String()
+		}
+		if seen[name] {
+			return fmt.Errorf("catalog: %s: terraform.providers: %q is listed twice", at, name)
+		}
+		seen[name] = true
+		if _, ok := c.platform.Terraform.Providers[name]; !ok {
+			msg := fmt.Sprintf("catalog: %s: terraform.providers: unknown provider %q", at, name)
+			if len(declared) == 0 {
+				msg += fmt.Sprintf(" (%s declares no providers in platform.terraform.providers)", PlatformFile)
+			} else {
+				msg += fmt.Sprintf(" (%s declares %s)", PlatformFile, strings.Join(declared, ", "))
+			}
+			if sug := suggest(name, declared); sug != "" {
+				msg += fmt.Sprintf("; did you mean %q?", sug)
+			}
+			return errors.New(msg)
+		}
+	}
+	return nil
 }
 
 // parametersOnly builds the part of a template that decides what its parameters
@@ -544,7 +615,7 @@ func evalGuardrails(list cue.Value, eval bool) ([]guardrail, error) {
 // errorText renders a CUE error with its positions on one line per error.
 func errorText(err error) string {
 	var parts []string
-	for _, e := range errors.Errors(err) {
+	for _, e := range cueerrors.Errors(err) {
 		msg := e.Error()
 		if ps := e.InputPositions(); len(ps) > 0 {
 			msg = ps[0].String() + ": " + msg

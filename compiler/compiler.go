@@ -33,7 +33,8 @@ type Compiler struct {
 	stackSchema    cue.Value
 	templateSchema cue.Value
 	platform       Platform
-	org            cue.Value // platform.cue, whose org field holds the org rules
+	file           cue.Value // platform.cue
+	org            cue.Value // platform.cue when its org field holds the org rules
 	orgRules       []Guardrail
 	templates      map[string]*Template
 }
@@ -186,10 +187,25 @@ type stackCompiler struct {
 	diags    Diagnostics
 	namePos  Pos
 	cost     *StackCost
+	// platformFile is platform.cue with org.stack filled in for this stack.
+	platformFile cue.Value
 }
 
 type stackMeta struct {
 	name, team, environment, costCenter, target, region string
+}
+
+// neutralStack stands in for a stack where the stack's own fields are invalid
+// (parameters are then checked in a neutral context), and where the catalog is
+// checked without a stack.
+var neutralStack = stackMeta{name: "stack", team: "team", environment: "dev", costCenter: "CC-0000", target: "terraform", region: "region"}
+
+// orgStack is what the compiler fills into platform.cue's org.stack.
+func (m stackMeta) orgStack() map[string]string {
+	return map[string]string{
+		"name": m.name, "team": m.team, "environment": m.environment,
+		"costCenter": m.costCenter, "region": m.region, "target": m.target,
+	}
 }
 
 type resource struct {
@@ -237,14 +253,15 @@ func (s *stackCompiler) compile(src []byte) *Stack {
 		s.wantCost = true
 	}
 
-	// Org rules first: their tags go into every resource's context.
+	// Org rules first: their tags go into every resource's context. Provider
+	// configs are evaluated from the same filled-in platform.cue.
 	var org cue.Value
 	tags := map[string]string{}
+	if envelopeOK {
+		s.platformFile = c.file.FillPath(pathOrgStack, c.cc.Encode(m.orgStack()))
+	}
 	if envelopeOK && c.org.Exists() {
-		org = c.org.FillPath(pathOrgStack, c.cc.Encode(map[string]string{
-			"name": m.name, "team": m.team, "environment": m.environment,
-			"costCenter": m.costCenter, "region": m.region, "target": m.target,
-		})).LookupPath(pathOrg)
+		org = s.platformFile.LookupPath(pathOrg)
 		if err := org.LookupPath(pathTags).Decode(&tags); err != nil {
 			s.add(root.Pos, SeverityError, IDCatalog, "", "org tags: "+errorText(err), "report this to the platform team")
 			envelopeOK = false
@@ -395,7 +412,7 @@ func (s *stackCompiler) resources(list *Node, m stackMeta, tags map[string]strin
 		ctxMeta := m
 		if !evaluate {
 			// The stack's own fields are invalid; check parameters in a neutral context.
-			ctxMeta = stackMeta{name: "stack", team: "team", environment: "dev", costCenter: "CC-0000", target: "terraform", region: "region"}
+			ctxMeta = neutralStack
 		}
 		name := r.name
 		if name == "" {

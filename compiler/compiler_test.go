@@ -52,16 +52,36 @@ func examples(t testing.TB) []compiler.Source {
 // TestGolden renders every example in both Terraform syntaxes and compares the
 // files with testdata/golden; PLAT_UPDATE=1 rewrites them.
 func TestGolden(t *testing.T) {
-	c := newCompiler(t)
+	checkGolden(t, newCompiler(t), examples(t), filepath.Join("testdata", "golden"))
+}
+
+// TestGoldenLocalCatalog does the same for the example stack of the local
+// example catalog (examples/catalogs/local), a catalog whose providers are not
+// AWS, into testdata/golden/local.
+func TestGoldenLocalCatalog(t *testing.T) {
+	root := testtools.RepoRoot(t)
+	c, err := compiler.New(os.DirFS(filepath.Join(root, "examples", "catalogs", "local")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(root, "examples", "catalogs", "local", "example", "platform.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkGolden(t, c, []compiler.Source{{Name: "examples/catalogs/local/example/platform.yaml", Data: b}}, filepath.Join("testdata", "golden", "local"))
+}
+
+func checkGolden(t *testing.T, c *compiler.Compiler, srcs []compiler.Source, base string) {
+	t.Helper()
 	for _, format := range []struct {
 		name string
 		f    compiler.Format
 	}{{"hcl", compiler.FormatHCL}, {"json", compiler.FormatJSON}} {
-		res, diags := c.Compile(context.Background(), compiler.Input{Stacks: examples(t), Now: now, Format: format.f})
+		res, diags := c.Compile(context.Background(), compiler.Input{Stacks: srcs, Now: now, Format: format.f})
 		if diags.HasErrors() {
 			t.Fatalf("examples do not compile:\n%v", diags)
 		}
-		dir := filepath.Join("testdata", "golden", format.name)
+		dir := filepath.Join(base, format.name)
 		if os.Getenv("PLAT_UPDATE") != "" {
 			os.RemoveAll(dir)
 		}

@@ -50,8 +50,9 @@ guardrails: [{
 	violated: context.environment == "prod" && parameters.replicas < 2
 }]
 terraform: {
-	module:  "ref"
-	version: "1.0.0"
+	module:    "ref"
+	providers: ["aws"]
+	version:   "1.0.0"
 	inputs: {note: parameters.note, replicas: parameters.replicas}
 	outputs: []
 }
@@ -85,8 +86,9 @@ guardrails: [{
 	violated: context.environment == "prod" && parameters.replicas < 2
 }]
 terraform: {
-	module:  "lit"
-	version: "1.0.0"
+	module:    "lit"
+	providers: ["aws"]
+	version:   "1.0.0"
 	inputs: {note: parameters.note, replicas: parameters.replicas}
 	outputs: []
 }

@@ -14,6 +14,7 @@ var (
 	pathName        = cue.MakePath(cue.Str("name"))
 	pathDescription = cue.MakePath(cue.Str("description"))
 	pathOutputs     = cue.MakePath(cue.Str("outputs"))
+	pathProviders   = cue.MakePath(cue.Str("providers"))
 	pathOrg         = cue.MakePath(cue.Str("org"))
 	pathOrgStack    = cue.MakePath(cue.Str("org"), cue.Str("stack"))
 	pathTags        = cue.MakePath(cue.Str("tags"))

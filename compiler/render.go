@@ -2,18 +2,17 @@ package compiler
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"math/big"
 	"path"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
-	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclwrite"
+	"cuelang.org/go/cue"
 	"github.com/zclconf/go-cty/cty"
 	"sigs.k8s.io/yaml"
 )
@@ -76,6 +75,9 @@ func (s *stackCompiler) modules(m stackMeta, tags map[string]string, rs []*resou
 		if inputs == nil {
 			inputs = map[string]any{}
 		}
+		if r.tmpl.System == "" {
+			return nil, fmt.Errorf("catalog: %s: terraform.system is not set: set it, or list the module's providers in terraform.providers (the first one names the system)", r.tmpl.file)
+		}
 		if _, ok := inputs["name"]; ok {
 			return nil, fmt.Errorf("template %s: terraform.inputs sets name, which plat sets", r.tmpl.Name)
 		}
@@ -103,160 +105,199 @@ func (s *stackCompiler) renderTerraform(m stackMeta, tags map[string]string, rs 
 	if err != nil {
 		return nil, err
 	}
-	pv := s.c.platform.ProviderVersion
+	doc, err := s.rootModule(tags, mods, rs)
+	if err != nil {
+		return nil, err
+	}
 	if s.validate {
 		// Everything a render could refuse, without writing the files.
-		for _, mod := range mods {
-			for _, k := range sortedKeys(mod.inputs) {
-				if k == "name" || k == "tags" {
-					continue
-				}
-				if _, err := toCty(mod.inputs[k]); err != nil {
-					return nil, fmt.Errorf("module %s: input %s: %w", mod.name, k, err)
-				}
-			}
-		}
-		return nil, nil
-	}
-	if s.format == FormatJSON {
-		return s.terraformJSON(m, tags, mods, pv)
+		return nil, doc.check()
 	}
 	dir := m.name + "/"
-
-	versions := hclwrite.NewEmptyFile()
-	tb := versions.Body().AppendNewBlock("terraform", nil).Body()
-	tb.SetAttributeValue("required_version", cty.StringVal(">= 1.6.0"))
-	rp := tb.AppendNewBlock("required_providers", nil).Body()
-	rp.SetAttributeValue("aws", cty.ObjectVal(map[string]cty.Value{
-		"source":  cty.StringVal("hashicorp/aws"),
-		"version": cty.StringVal(pv),
-	}))
-
-	// The stack's tags are written once, as local.tags, which the provider's
-	// default tags and every module refer to.
-	localTags := hcl.Traversal{hcl.TraverseRoot{Name: "local"}, hcl.TraverseAttr{Name: "tags"}}
-	main := hclwrite.NewEmptyFile()
-	main.Body().AppendNewBlock("locals", nil).Body().SetAttributeValue("tags", stringMap(tags))
-	main.Body().AppendNewline()
-	pb := main.Body().AppendNewBlock("provider", []string{"aws"}).Body()
-	pb.SetAttributeValue("region", cty.StringVal(m.region))
-	dt := pb.AppendNewBlock("default_tags", nil).Body()
-	dt.SetAttributeTraversal("tags", localTags)
-	for _, mod := range mods {
-		main.Body().AppendNewline()
-		b := main.Body().AppendNewBlock("module", []string{mod.name}).Body()
-		b.SetAttributeValue("source", cty.StringVal(mod.source))
-		b.SetAttributeValue("version", cty.StringVal(mod.version))
-		b.AppendNewline()
-		b.SetAttributeValue("name", cty.StringVal(mod.inputs["name"].(string)))
-		for _, k := range sortedKeys(mod.inputs) {
-			if k == "name" || k == "tags" {
-				continue
-			}
-			v, err := toCty(mod.inputs[k])
-			if err != nil {
-				return nil, fmt.Errorf("module %s: input %s: %w", mod.name, k, err)
-			}
-			b.SetAttributeValue(k, v)
-		}
-		b.SetAttributeTraversal("tags", localTags)
-	}
-
-	outputs := hclwrite.NewEmptyFile()
-	first := true
-	for _, mod := range mods {
-		for _, o := range mod.outputs {
-			if !first {
-				outputs.Body().AppendNewline()
-			}
-			first = false
-			ob := outputs.Body().AppendNewBlock("output", []string{outputName(mod.name, o)}).Body()
-			ob.SetAttributeValue("description", cty.StringVal(fmt.Sprintf("%s of %s", o, mod.name)))
-			ob.SetAttributeTraversal("value", hcl.Traversal{
-				hcl.TraverseRoot{Name: "module"},
-				hcl.TraverseAttr{Name: mod.name},
-				hcl.TraverseAttr{Name: o},
-			})
-		}
-	}
-
-	h := s.header("#") + "\n"
-	render := func(f *hclwrite.File) []byte {
-		// Bytes formats already (hclwrite.Format again would re-lex and
-		// re-align every token for the same result).
-		return append([]byte(h), f.Bytes()...)
-	}
-	return []File{
-		{Path: dir + "main.tf", Data: render(main)},
-		{Path: dir + "outputs.tf", Data: render(outputs)},
-		{Path: dir + "versions.tf", Data: render(versions)},
-	}, nil
-}
-
-func (s *stackCompiler) terraformJSON(m stackMeta, tags map[string]string, mods []module, pv string) ([]File, error) {
-	dir := m.name + "/"
-	comment := fmt.Sprintf("%s Source: %s", Header, HeaderName(s.file))
-	versions := map[string]any{
-		"//": comment,
-		"terraform": map[string]any{
-			"required_version":   ">= 1.6.0",
-			"required_providers": map[string]any{"aws": map[string]any{"source": "hashicorp/aws", "version": pv}},
-		},
-	}
-	modBlocks := map[string]any{}
-	outBlocks := map[string]any{}
-	for _, mod := range mods {
-		b := map[string]any{"source": mod.source, "version": mod.version}
-		for k, v := range mod.inputs {
-			b[k] = v
-		}
-		b["tags"] = "${local.tags}"
-		modBlocks[mod.name] = b
-		for _, o := range mod.outputs {
-			outBlocks[outputName(mod.name, o)] = map[string]any{
-				"description": fmt.Sprintf("%s of %s", o, mod.name),
-				"value":       fmt.Sprintf("${module.%s.%s}", mod.name, o),
-			}
-		}
-	}
-	main := map[string]any{
-		"//":     comment,
-		"locals": map[string]any{"tags": tags},
-		"provider": map[string]any{"aws": map[string]any{
-			"region":       m.region,
-			"default_tags": map[string]any{"tags": "${local.tags}"},
-		}},
-	}
-	if len(modBlocks) > 0 {
-		main["module"] = modBlocks
-	}
-	outputs := map[string]any{"//": comment}
-	if len(outBlocks) > 0 {
-		outputs["output"] = outBlocks
-	}
 	var files []File
-	for _, f := range []struct {
-		name string
-		v    any
-	}{{"main.tf.json", main}, {"outputs.tf.json", outputs}, {"versions.tf.json", versions}} {
-		b, err := json.MarshalIndent(f.v, "", "  ")
+	for _, f := range doc.files {
+		var data []byte
+		var err error
+		if s.format == FormatJSON {
+			data, err = f.json(fmt.Sprintf("%s Source: %s", Header, HeaderName(sourceName(s.file))))
+			f.name += ".tf.json"
+		} else {
+			data, err = f.hcl(s.header("#") + "\n")
+			f.name += ".tf"
+		}
 		if err != nil {
 			return nil, err
 		}
-		files = append(files, File{Path: dir + f.name, Data: append(b, '\n')})
+		files = append(files, File{Path: dir + f.name, Data: data})
 	}
 	return files, nil
 }
 
-func stringMap(m map[string]string) cty.Value {
-	if len(m) == 0 {
-		return cty.MapValEmpty(cty.String)
+// rootModule builds the stack's root module: main (locals, providers,
+// modules), outputs and versions (the terraform block).
+func (s *stackCompiler) rootModule(tags map[string]string, mods []module, rs []*resource) (*tfModule, error) {
+	tagsData := make(map[string]any, len(tags))
+	for k, v := range tags {
+		tagsData[k] = v
 	}
-	vs := make(map[string]cty.Value, len(m))
-	for k, v := range m {
-		vs[k] = cty.StringVal(v)
+	tf := s.c.platform.Terraform
+	used := map[string]bool{}
+	for _, r := range rs {
+		for _, p := range r.tmpl.Providers {
+			used[p] = true
+		}
 	}
-	return cty.MapVal(vs)
+	names := sortedKeys(used)
+
+	var versions tfBody
+	tb := newBlock("terraform")
+	if tf.RequiredVersion != "" {
+		tb.body.attr("required_version", tf.RequiredVersion)
+	}
+	if len(names) > 0 {
+		rp := newBlock("required_providers")
+		for _, name := range names {
+			p := tf.Providers[name]
+			req := map[string]any{"source": p.Source}
+			if p.Version != "" {
+				req["version"] = p.Version
+			}
+			rp.body.attr(name, req)
+		}
+		tb.body.block(rp)
+	}
+	versions.block(tb)
+
+	// The stack's tags are written once, as local.tags, which provider
+	// settings equal to them and every module refer to.
+	var main tfBody
+	locals := newBlock("locals")
+	locals.body.attr("tags", tagsData)
+	main.block(locals)
+	for _, name := range names {
+		pb, err := s.providerBlock(name, tf.Providers[name], tagsData)
+		if err != nil {
+			return nil, err
+		}
+		if pb != nil {
+			main.blankLine()
+			main.block(pb)
+		}
+	}
+	for _, mod := range mods {
+		main.blankLine()
+		b := newBlock("module", mod.name)
+		b.body.attr("source", mod.source)
+		b.body.attr("version", mod.version)
+		b.body.blankLine()
+		b.body.attr("name", mod.inputs["name"])
+		for _, k := range sortedKeys(mod.inputs) {
+			if k == "name" || k == "tags" {
+				continue
+			}
+			b.body.attr(k, mod.inputs[k])
+		}
+		b.body.ref("tags", "local.tags")
+		main.block(b)
+	}
+
+	var outputs tfBody
+	for _, mod := range mods {
+		for _, o := range mod.outputs {
+			if len(outputs) > 0 {
+				outputs.blankLine()
+			}
+			ob := newBlock("output", outputName(mod.name, o))
+			ob.body.attr("description", fmt.Sprintf("%s of %s", o, mod.name))
+			ob.body.ref("value", "module."+mod.name+"."+o)
+			outputs.block(ob)
+		}
+	}
+	return &tfModule{files: []tfFile{{"main", main}, {"outputs", outputs}, {"versions", versions}}}, nil
+}
+
+// providerBlock evaluates the config of provider name for this stack and
+// builds its provider block: attributes first, then the settings p.Blocks
+// names as nested blocks, each group sorted by name. A provider without
+// settings needs no block (required_providers declares it); providerBlock
+// then returns nil.
+func (s *stackCompiler) providerBlock(name string, p Provider, tags map[string]any) (*tfBlock, error) {
+	v := s.platformFile.LookupPath(cue.MakePath(cue.Str("platform"), cue.Str("terraform"), cue.Str("providers"), cue.Str(name), cue.Str("config")))
+	var cfg map[string]any
+	if v.Exists() {
+		if err := v.Validate(cue.Concrete(true)); err != nil {
+			return nil, fmt.Errorf("provider %s: config: %s", name, errorText(err))
+		}
+		if err := v.Decode(&cfg); err != nil {
+			return nil, fmt.Errorf("provider %s: config: %s", name, errorText(err))
+		}
+	}
+	if len(cfg) == 0 {
+		return nil, nil
+	}
+	isBlock := map[string]bool{}
+	for _, b := range p.Blocks {
+		isBlock[b] = true
+	}
+	pb := newBlock("provider", name)
+	var blocks []string
+	for _, k := range sortedKeys(cfg) {
+		if isBlock[k] {
+			blocks = append(blocks, k)
+			continue
+		}
+		setting(&pb.body, k, cfg[k], tags)
+	}
+	for _, k := range blocks {
+		var elems []any
+		switch x := cfg[k].(type) {
+		case map[string]any:
+			elems = []any{x}
+		case []any:
+			elems = x
+		}
+		if elems == nil {
+			return nil, fmt.Errorf("provider %s: config.%s is a block (listed in blocks), so it must be an object or a list of objects, not %s", name, k, kindOf(cfg[k]))
+		}
+		for i, e := range elems {
+			body, ok := e.(map[string]any)
+			if !ok {
+				return nil, fmt.Errorf("provider %s: config.%s[%d] is a block, so it must be an object, not %s", name, k, i, kindOf(e))
+			}
+			nb := newBlock(k)
+			for _, bk := range sortedKeys(body) {
+				setting(&nb.body, bk, body[bk], tags)
+			}
+			pb.body.block(nb)
+		}
+	}
+	return pb, nil
+}
+
+// setting adds a provider setting: as a reference to local.tags when its value
+// is the stack's tags, else as its value.
+func setting(b *tfBody, name string, v any, tags map[string]any) {
+	if m, ok := v.(map[string]any); ok && reflect.DeepEqual(m, tags) {
+		b.ref(name, "local.tags")
+		return
+	}
+	b.attr(name, v)
+}
+
+func kindOf(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return "a string"
+	case bool:
+		return "a bool"
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "an object"
+	}
+	return "a number"
 }
 
 // toCty converts decoded CUE data to a cty value.

@@ -17,12 +17,14 @@ import (
 // TestScriptCompiler runs the scripts of plat render, validate, catalog and
 // schema. They need no real tool, so they run in the fast tier (go test -short)
 // too; scripts get $CRDS, the Upbound AWS provider's CRD directory, for the
-// offline --crds checks.
+// offline --crds checks, and $LOCALCAT, the local example catalog.
 func TestScriptCompiler(t *testing.T) {
 	crds := filepath.Join(testtools.SharedDir(t), "crds", "provider-aws")
+	localCat := filepath.Join(testtools.RepoRoot(t), "examples", "catalogs", "local")
 	p := scriptParams("testdata/script/compiler")
 	p.Setup = func(e *testscript.Env) error {
 		e.Setenv("CRDS", crds)
+		e.Setenv("LOCALCAT", localCat)
 		return nil
 	}
 	testscript.Run(t, p)
