@@ -130,6 +130,22 @@ func TestValidateDeepNestingMessage(t *testing.T) {
 	}
 }
 
+// TestValidateRefusesLargeDeepTF: a Terraform file over the size plat parses
+// (1 MiB) was neither parsed nor counted, so 1.2 MB of brackets (about 1 KB of
+// gzip) was stored, and every tofu init that fetched it died of a stack overflow.
+func TestValidateRefusesLargeDeepTF(t *testing.T) {
+	const n = 600000
+	for _, e := range []entry{
+		{name: "main.tf", body: "locals {\n  x = " + strings.Repeat("[", n) + strings.Repeat("]", n) + "\n}\n"},
+		{name: "sub/x.tf.json", body: `{"locals": {"x": ` + strings.Repeat("[", n) + strings.Repeat("]", n) + `}}`},
+	} {
+		_, err := Validate(makeTarGz(t, entry{name: "ok.tf", body: mainTF}, e), DefaultLimits)
+		if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), e.name) || !strings.Contains(err.Error(), "1 MiB") {
+			t.Errorf("Validate(%s of %d bytes) = %v, want ErrTooLarge naming it and the limit", e.name, len(e.body), err)
+		}
+	}
+}
+
 func TestValidateNormalisesModes(t *testing.T) {
 	data := makeTarGz(t,
 		entry{name: "./", typ: tar.TypeDir, mode: 0o1777},
