@@ -409,3 +409,29 @@ func TestPackIgnoreFileMustBeRegular(t *testing.T) {
 		t.Fatalf("PackModule = %v", err)
 	}
 }
+
+// TestPackLeavesOutPlansAndCredentials: saved plans (tofu plan -out) hold
+// variable values and state, credentials.tfrc.json the tokens tofu login
+// stores, .envrc (direnv) exported secrets; none belongs in a module.
+func TestPackLeavesOutPlansAndCredentials(t *testing.T) {
+	dir := t.TempDir()
+	for n, b := range map[string]string{
+		"main.tf": mainTF, "tfplan": "plan", "prod.tfplan": "plan", "sub/tfplan": "plan", ".envrc": "export TOKEN=x",
+		"credentials.tfrc.json": `{"credentials": {}}`, ".terraform.d/credentials.tfrc.json": "{}",
+	} {
+		p := filepath.Join(dir, n)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte(b), 0o644)
+	}
+	p, err := PackModule(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Validate(p.Archive, DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(c.Files, ","); got != "main.tf" {
+		t.Errorf("packed %s, want main.tf only (left out: %s)", got, strings.Join(p.Excluded, ","))
+	}
+}

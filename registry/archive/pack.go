@@ -19,11 +19,12 @@ import (
 // DefaultExcludes are the gitignore-style patterns Pack always applies:
 // Terraform's working directory and state, VCS metadata, and the files that
 // usually hold secrets (variable values, environment files, crash logs with
-// their request bodies, CLI configuration with tokens). Issue 17, finding 15.
+// their request bodies, saved plans with variable values and state, CLI
+// configuration and credentials with tokens). Issue 17, finding 15.
 var DefaultExcludes = []string{
-	".git/", ".terraform/", "*.tfstate*",
-	"*.tfvars", "*.tfvars.json", ".env", ".env.*",
-	"crash.log", "crash.*.log", ".terraformrc", "terraform.rc",
+	".git/", ".terraform/", ".terraform.d/", "*.tfstate*", "tfplan", "*.tfplan",
+	"*.tfvars", "*.tfvars.json", ".env", ".env.*", ".envrc",
+	"crash.log", "crash.*.log", ".terraformrc", "terraform.rc", "credentials.tfrc.json",
 }
 
 // IgnoreFile is the file in a module directory whose patterns (gitignore syntax,
