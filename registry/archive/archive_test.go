@@ -435,3 +435,28 @@ func TestPackLeavesOutPlansAndCredentials(t *testing.T) {
 		t.Errorf("packed %s, want main.tf only (left out: %s)", got, strings.Join(p.Excluded, ","))
 	}
 }
+
+// TestPackLinkedRoot: a module directory given through a symbolic link
+// (modules/current -> v2) is packed as the directory it names; it used to pack
+// nothing and fail as "no Terraform files".
+func TestPackLinkedRoot(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "v2")
+	os.MkdirAll(real, 0o755)
+	os.WriteFile(filepath.Join(real, "main.tf"), []byte(mainTF), 0o644)
+	link := filepath.Join(dir, "current")
+	if err := os.Symlink("v2", link); err != nil {
+		t.Fatal(err)
+	}
+	p, err := PackModule(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Validate(p.Archive, DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(c.Files, ","); got != "main.tf" {
+		t.Errorf("packed %q, want main.tf", got)
+	}
+}

@@ -91,6 +91,13 @@ func Pack(dir string) ([]byte, error) {
 // names, contents and executable bits: entries are sorted, and carry no
 // timestamps, owners or other modes. Symbolic links and special files are errors.
 func PackModule(dir string) (*Packed, error) {
+	// WalkDir does not descend into a root that is a symbolic link: pack the
+	// directory it names (links below the root stay errors).
+	if fi, err := os.Lstat(dir); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		if dir, err = filepath.EvalSymlinks(dir); err != nil {
+			return nil, err
+		}
+	}
 	ignore, err := ignoreMatcher(dir)
 	if err != nil {
 		return nil, err
