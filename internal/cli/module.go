@@ -97,6 +97,9 @@ func runPublish(ctx context.Context, env *Env, dir, regURL string, k store.Key) 
 		return usageErr(fmt.Errorf("module publish: %s is not a directory", dir))
 	}
 	packed, err := archive.PackModule(dir)
+	if errors.Is(err, archive.ErrTooLarge) {
+		return exit(ExitFail, fmt.Errorf("module publish: %s: %w", dir, err)) // refused, as Validate would
+	}
 	if err != nil {
 		return usageErr(fmt.Errorf("module publish: pack %s: %w", dir, err))
 	}

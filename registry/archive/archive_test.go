@@ -460,3 +460,22 @@ func TestPackLinkedRoot(t *testing.T) {
 		t.Errorf("packed %q, want main.tf", got)
 	}
 }
+
+// TestPackStopsAtLimits: a module directory holding more than the registry
+// accepts is refused while packing, before the whole of it is read into memory
+// (a 300 MB file used to take 1.1 GB before the size check said no).
+func TestPackStopsAtLimits(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "main.tf"), []byte(mainTF), 0o644)
+	big := filepath.Join(dir, "blob.bin")
+	if err := os.WriteFile(big, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(big, DefaultLimits.MaxUnpacked+1); err != nil { // sparse: no disk used
+		t.Fatal(err)
+	}
+	_, err := PackModule(dir)
+	if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "200 MiB") {
+		t.Fatalf("PackModule = %v, want ErrTooLarge naming the limit", err)
+	}
+}

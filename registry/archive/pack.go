@@ -110,6 +110,7 @@ func PackModule(dir string) (*Packed, error) {
 	}
 	tw := tar.NewWriter(zw)
 	epoch := time.Unix(0, 0).UTC()
+	var unpacked int64
 	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -140,6 +141,14 @@ func PackModule(dir string) (*Packed, error) {
 			h.Typeflag, h.Name, h.Mode = tar.TypeDir, rel+"/", 0o755
 			return tw.WriteHeader(h)
 		case info.Mode().IsRegular():
+			// Stop before reading more than Validate would accept, rather than
+			// holding all of a huge directory in memory first.
+			if unpacked += info.Size(); unpacked > DefaultLimits.MaxUnpacked {
+				return fmt.Errorf("%w: more than %d MiB of files (at %s)", ErrTooLarge, DefaultLimits.MaxUnpacked>>20, rel)
+			}
+			if buf.Len() > int(DefaultLimits.MaxCompressed) {
+				return fmt.Errorf("%w: more than %d MiB compressed (at %s)", ErrTooLarge, DefaultLimits.MaxCompressed>>20, rel)
+			}
 			h.Typeflag, h.Size, h.Mode = tar.TypeReg, info.Size(), 0o644
 			if info.Mode()&0o111 != 0 {
 				h.Mode = 0o755
