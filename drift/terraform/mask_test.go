@@ -182,3 +182,23 @@ func TestMaskLargeSensitiveNumber(t *testing.T) {
 		t.Errorf("want note, id and n masked: %s", got)
 	}
 }
+
+// TestMaskSecretInAddress: a for_each key made from a secret (through
+// nonsensitive) puts the secret in the resource's address.
+func TestMaskSecretInAddress(t *testing.T) {
+	const secret = "hunter2-pass"
+	src := `{"format_version": "1.2", "resource_drift": [
+  {"address": "x_thing.a[\"` + secret + `\"]", "mode": "managed", "type": "x_thing", "name": "a", "index": "` + secret + `",
+   "change": {"actions": ["update"], "before": {"pw": "` + secret + `", "n": 1}, "after": {"pw": "` + secret + `", "n": 2},
+     "before_sensitive": {"pw": true}, "after_sensitive": {"pw": true}}}]}`
+	var p tfjson.Plan
+	p.UseJSONNumber(true)
+	if err := p.UnmarshalJSON([]byte(src)); err != nil {
+		t.Fatal(err)
+	}
+	rs := FromPlan(&p)
+	noLeak(t, rs, secret)
+	if len(rs) != 1 || rs[0].Address != `x_thing.a["(sensitive)"]` {
+		t.Errorf("got %v", rs)
+	}
+}
