@@ -40,6 +40,16 @@ func (s *Secrets) Add(v any) {
 	if !ok || f == "" {
 		return
 	}
+	s.add(f)
+	if n, ok := v.(json.Number); ok {
+		// Its digits as written too: past float64's precision the compared
+		// form is rounded (12345678901234567890 is 12345678901234567000),
+		// and a copy in a string has the real digits.
+		s.add(string(n))
+	}
+}
+
+func (s *Secrets) add(f string) {
 	if s.whole == nil {
 		s.whole = map[string]bool{}
 	}

@@ -257,7 +257,8 @@ func Summarize(stacks []StackReport) Summary {
 // Otherwise it returns an error wrapping ErrNotStack (or the fs error when dir is
 // missing or not a directory). A *.tf, *.tf.json, *.yaml or *.yml file that is not
 // a regular file (a named pipe, a link to a device) is an error too, a
-// userfile.Error, as is a YAML file larger than userfile.MaxSize.
+// userfile.Error, as is a YAML file larger than userfile.MaxSize, and so is
+// such a file among those tofu reads from a Terraform stack (tofuFiles).
 func DetectKind(dir string) (Kind, error) {
 	fi, err := os.Stat(dir)
 	if err != nil {
@@ -298,6 +299,13 @@ func DetectKind(dir string) (Kind, error) {
 		}
 	}
 	if terraform {
+		// tofu reads these too: a named pipe among them blocks it until the
+		// timeout, a link to /dev/zero makes it fill memory.
+		for _, name := range tofuFiles(entries) {
+			if err := userfile.Check(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return "", err
+			}
+		}
 		return KindTerraform, nil
 	}
 	for _, y := range yamls {
@@ -310,6 +318,24 @@ func DetectKind(dir string) (Kind, error) {
 		}
 	}
 	return "", fmt.Errorf("%w: no *.tf, *.tf.json or Kubernetes manifests (YAML with apiVersion and kind) in it", ErrNotStack)
+}
+
+// tofuFiles returns the files besides *.tf and *.tf.json that tofu reads from a
+// working directory's entries: variable files it loads by itself, local state,
+// the lock file, and .terraform's backend state and workspace name (slash-
+// separated, whether they exist or not).
+func tofuFiles(entries []fs.DirEntry) []string {
+	out := []string{".terraform/terraform.tfstate", ".terraform/environment"}
+	for _, e := range entries {
+		n := e.Name()
+		switch {
+		case e.IsDir():
+		case n == "terraform.tfvars", n == "terraform.tfvars.json", strings.HasSuffix(n, ".auto.tfvars"),
+			strings.HasSuffix(n, ".auto.tfvars.json"), n == "terraform.tfstate", n == ".terraform.lock.hcl":
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // isManifest reports whether a YAML file has top-level apiVersion and kind keys in

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -115,6 +116,46 @@ func TestDriftCheckSpecialFiles(t *testing.T) {
 	code, _, stderr, _ = runBounded(t, root, 20*time.Second, nil, "drift", "check", "-q", "--ignore", "ignore.fifo", "pipe-yaml")
 	if code != 1 || !strings.Contains(stderr, "ignore.fifo: not a regular file (named pipe)") {
 		t.Errorf("--ignore FIFO: exit %d, stderr:\n%s", code, stderr)
+	}
+}
+
+// TestDriftCheckSpecialTofuFiles: the files tofu itself reads from a stack
+// (variable files, local state, the lock file, .terraform's backend state and
+// workspace) must be regular too. A named pipe there blocked the stack's tofu
+// until --timeout; a terraform.tfvars link to /dev/zero made tofu fill memory
+// until it died, its stack trace pasted into the report.
+func TestDriftCheckSpecialTofuFiles(t *testing.T) {
+	root := t.TempDir()
+	var dirs, wants []string
+	for i, c := range []struct {
+		file string
+		pipe bool
+	}{
+		{"terraform.tfvars", true}, {"terraform.tfvars.json", false}, {"prod.auto.tfvars", false},
+		{"x.auto.tfvars.json", true}, {"terraform.tfstate", true}, {".terraform.lock.hcl", true},
+		{".terraform/terraform.tfstate", true}, {".terraform/environment", false},
+	} {
+		dir := fmt.Sprintf("s%d", i)
+		writeFile(t, filepath.Join(root, dir, "main.tf"), "")
+		kind := "character device"
+		if c.pipe {
+			mkfifo(t, filepath.Join(root, dir, c.file))
+			kind = "named pipe"
+		} else {
+			symlink(t, "/dev/zero", filepath.Join(root, dir, c.file))
+		}
+		dirs = append(dirs, dir)
+		wants = append(wants, dir+"/"+c.file+": not a regular file ("+kind+")")
+	}
+	code, stdout, stderr, _ := runBounded(t, root, 20*time.Second, []string{"PLAT_TF_BINARY=/nonexistent/tofu"},
+		append([]string{"drift", "check", "-q", "--timeout", "5s"}, dirs...)...)
+	if code != 1 {
+		t.Errorf("exit %d, want 1\nstderr:\n%s", code, stderr)
+	}
+	for _, want := range wants {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("report lacks %q:\n%s", want, stdout)
+		}
 	}
 }
 

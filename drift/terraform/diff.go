@@ -43,7 +43,7 @@ func FromPlan(p *tfjson.Plan) []drift.ResourceDrift {
 			d.diff("", rc.Change.Before, rc.Change.After, rc.Change.BeforeSensitive, rc.Change.AfterSensitive)
 			rd = drift.ResourceDrift{Action: drift.ActionChanged, Changes: d.changes}
 		}
-		rd.Address = rc.Address
+		rd.Address = secrets.Key(rc.Address) // a for_each key can be a secret
 		rd.Type = rc.Type
 		out = append(out, rd)
 	}

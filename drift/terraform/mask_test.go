@@ -158,3 +158,47 @@ func TestMaskSecretsFromElsewhere(t *testing.T) {
 		t.Errorf("got %s, want %s", got, want)
 	}
 }
+
+// TestMaskLargeSensitiveNumber: plans are read with json.Number, as the
+// checker reads them; a sensitive integer past float64's precision was recorded
+// by its rounded form (12345678901234567000), so its digits in an unmarked
+// string went unmasked.
+func TestMaskLargeSensitiveNumber(t *testing.T) {
+	const secret = "12345678901234567890"
+	src := `{"format_version": "1.2", "resource_drift": [
+  {"address": "x_thing.a", "mode": "managed", "type": "x_thing", "name": "a",
+   "change": {"actions": ["update"],
+     "before": {"acct": ` + secret + `, "note": "a", "id": "1", "n": 1},
+     "after": {"acct": ` + secret + `, "note": "account ` + secret + `", "id": "` + secret + `", "n": ` + secret + `},
+     "before_sensitive": {"acct": true}, "after_sensitive": {"acct": true}}}]}`
+	var p tfjson.Plan
+	p.UseJSONNumber(true)
+	if err := p.UnmarshalJSON([]byte(src)); err != nil {
+		t.Fatal(err)
+	}
+	rs := FromPlan(&p)
+	noLeak(t, rs, secret, "1234567890123456")
+	if got := changes(rs); strings.Count(got, drift.Masked) != 3 {
+		t.Errorf("want note, id and n masked: %s", got)
+	}
+}
+
+// TestMaskSecretInAddress: a for_each key made from a secret (through
+// nonsensitive) puts the secret in the resource's address.
+func TestMaskSecretInAddress(t *testing.T) {
+	const secret = "hunter2-pass"
+	src := `{"format_version": "1.2", "resource_drift": [
+  {"address": "x_thing.a[\"` + secret + `\"]", "mode": "managed", "type": "x_thing", "name": "a", "index": "` + secret + `",
+   "change": {"actions": ["update"], "before": {"pw": "` + secret + `", "n": 1}, "after": {"pw": "` + secret + `", "n": 2},
+     "before_sensitive": {"pw": true}, "after_sensitive": {"pw": true}}}]}`
+	var p tfjson.Plan
+	p.UseJSONNumber(true)
+	if err := p.UnmarshalJSON([]byte(src)); err != nil {
+		t.Fatal(err)
+	}
+	rs := FromPlan(&p)
+	noLeak(t, rs, secret)
+	if len(rs) != 1 || rs[0].Address != `x_thing.a["(sensitive)"]` {
+		t.Errorf("got %v", rs)
+	}
+}

@@ -95,7 +95,7 @@ func section(text string) block {
 // same; newlines and other control or invisible format characters (a
 // right-to-left override could disguise a value) are written as escapes; &, <
 // and > use Slack's own escapes, so no mention or link can form. Long values
-// are cut (the report has them whole).
+// are cut at maxCodeRunes characters once escaped (the report has them whole).
 func code(s string) string {
 	return "`" + slackEscape(s, false, maxCodeRunes) + "`"
 }
@@ -108,39 +108,40 @@ func codeBlock(s string) string {
 
 func slackEscape(s string, block bool, maxRunes int) string {
 	var b strings.Builder
-	n := 0
+	n := 0 // characters written: an escape counts whole, so the cut bounds what Slack sees
 	for i, r := range s {
-		if n == maxRunes {
+		var e string
+		switch {
+		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"):
+			e = `\ufffd` // invalid UTF-8
+		case r == '&':
+			e = "&amp;"
+		case r == '<':
+			e = "&lt;"
+		case r == '>':
+			e = "&gt;"
+		case r == '`':
+			e = "\u02cb"
+		case r == '\n' && block:
+			e = "\n"
+		case r == '\n':
+			e = `\n`
+		case r == '\r':
+			e = `\r`
+		case r == '\t':
+			e = `\t`
+		case r < 0x20 || r == 0x7f:
+			e = fmt.Sprintf(`\x%02x`, r)
+		case unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029':
+			e = fmt.Sprintf(`\u%04X`, r)
+		default:
+			e = string(r)
+		}
+		if n += utf8.RuneCountInString(e); n > maxRunes {
 			b.WriteString("…")
 			break
 		}
-		n++
-		switch {
-		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"):
-			b.WriteString(`\ufffd`) // invalid UTF-8
-		case r == '&':
-			b.WriteString("&amp;")
-		case r == '<':
-			b.WriteString("&lt;")
-		case r == '>':
-			b.WriteString("&gt;")
-		case r == '`':
-			b.WriteRune('\u02cb')
-		case r == '\n' && block:
-			b.WriteRune(r)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029':
-			fmt.Fprintf(&b, `\u%04X`, r)
-		default:
-			b.WriteRune(r)
-		}
+		b.WriteString(e)
 	}
 	return b.String()
 }

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/platdev/plat/drift"
 )
@@ -99,4 +100,27 @@ func TestSlackMessageTruncation(t *testing.T) {
 		t.Errorf("details: %d bytes, ends %q", len(d), d[max(0, len(d)-40):])
 	}
 	checkSlackText(t, d)
+}
+
+// TestSlackMessageEscapesStayShort: a value is cut by what it becomes once
+// escaped, not by its runes, so a stack name and error of escapes cannot push
+// the heading past Slack's 3000-character limit for a section (Slack then
+// refuses the whole message, and nobody hears about the stack).
+func TestSlackMessageEscapesStayShort(t *testing.T) {
+	for _, st := range []drift.StackReport{
+		{Dir: strings.Repeat("\u202e", 400), Status: drift.StatusError, Error: strings.Repeat("&", 400)},
+		{Dir: strings.Repeat("\x01", 400), Status: drift.StatusError, Error: strings.Repeat("\u2066", 400)},
+		{Dir: strings.Repeat("<", 400), Status: drift.StatusDrifted, Resources: []drift.ResourceDrift{{
+			Address: strings.Repeat("\u200b", 400), Action: drift.ActionChanged,
+			Changes: []drift.AttributeChange{{Path: strings.Repeat("\x7f", 400), Declared: strings.Repeat("&", 400), Live: strings.Repeat("\u202e", 400)}},
+		}}},
+	} {
+		m := slackMessage(st, drift.StatusClean)
+		for i, b := range m.Blocks {
+			if n := utf8.RuneCountInString(b.Text.Text); n > 3000 {
+				t.Errorf("%s: block %d is %d characters, Slack's limit is 3000", st.Status, i, n)
+			}
+			checkSlackText(t, b.Text.Text)
+		}
+	}
 }

@@ -47,9 +47,10 @@ func newModulePublishCmd(env *Env) *cobra.Command {
 and upload it to a plat registry. The token comes from PLAT_TOKEN, or TF_TOKEN_<host>
 as tofu and terraform use it.
 
-Left out, and listed on stderr: .git/, .terraform/, *.tfstate*, *.tfvars,
-*.tfvars.json, .env, .env.*, crash.log, crash.*.log, .terraformrc, terraform.rc, and
-whatever DIR/.terraformignore matches (gitignore syntax; "!name" brings a file back).
+Left out, and listed on stderr: .git/, .terraform/, .terraform.d/, *.tfstate*,
+tfplan, *.tfplan, *.tfvars, *.tfvars.json, .env, .env.*, .envrc, crash.log,
+crash.*.log, .terraformrc, terraform.rc, credentials.tfrc.json, and whatever
+DIR/.terraformignore matches (gitignore syntax; "!name" brings a file back).
 
 Exit codes: 0 published, 1 refused (invalid module, or by the registry: version
 exists, invalid archive, not authorized), 2 usage error, packing error or registry
@@ -100,6 +101,9 @@ func runPublish(ctx context.Context, env *Env, dir, regURL string, k store.Key) 
 		return usageErr(fmt.Errorf("module publish: %s is not a directory", dir))
 	}
 	packed, err := archive.PackModule(dir)
+	if errors.Is(err, archive.ErrTooLarge) {
+		return exit(ExitFail, fmt.Errorf("module publish: %s: %w", dir, err)) // refused, as Validate would
+	}
 	if err != nil {
 		return usageErr(fmt.Errorf("module publish: pack %s: %w", dir, err))
 	}

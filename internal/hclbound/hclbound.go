@@ -203,8 +203,9 @@ func CheckHCL(filename string, src []byte, limit int) error {
 }
 
 // CheckJSON is CheckHCL for HCL's JSON syntax (*.tf.json): it counts arrays and
-// objects, and, since hcl evaluates JSON strings as templates, the nesting of
-// every string's template on top of the string's own depth.
+// objects, and, since hcl evaluates JSON strings as templates and tofu parses
+// some (a variable's type, depends_on) as expressions, the nesting of every
+// string read either way on top of the string's own depth.
 func CheckJSON(filename string, src []byte, limit int) error {
 	if limit <= 0 {
 		limit = MaxDepth
@@ -239,14 +240,19 @@ func CheckJSON(filename string, src []byte, limit int) error {
 				}
 			}
 			raw := src[i:j]
-			// A template sequence needs a "{", written as such or escaped.
-			if bytes.ContainsAny(raw, "{\\") {
-				var s string
-				if json.Unmarshal(raw, &s) == nil {
-					toks, _ := hclsyntax.LexTemplate([]byte(s), filename, hcl.InitialPos)
-					if _, ok := c.tokens(toks, kindTemplate, depth+1); !ok {
-						return tooDeep(filename, hcl.Pos{Line: line, Column: col}, limit)
-					}
+			var s string
+			if len(raw) > 2 && json.Unmarshal(raw, &s) == nil {
+				// hcl evaluates a string as a template, and tofu parses some
+				// strings (a variable's type, depends_on, provider) as
+				// expressions: both must stay within the limit.
+				toks, _ := hclsyntax.LexTemplate([]byte(s), filename, hcl.InitialPos)
+				_, ok := c.tokens(toks, kindTemplate, depth+1)
+				if ok {
+					toks, _ = hclsyntax.LexExpression([]byte(s), filename, hcl.InitialPos)
+					_, ok = c.tokens(toks, kindList, depth+1)
+				}
+				if !ok {
+					return tooDeep(filename, hcl.Pos{Line: line, Column: col}, limit)
 				}
 			}
 			col += utf8.RuneCount(raw)

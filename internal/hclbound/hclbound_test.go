@@ -83,6 +83,10 @@ func TestCheckJSON(t *testing.T) {
 		"template brackets": `{"output": {"x": {"value": "${` + nested("[", "]", 300) + `}"}}}`,
 		"escaped template":  `{"output": {"x": {"value": "` + nested(`\u0024\u007b`, "}", 300) + `"}}}`,
 		"template in key":   `{"locals": {"` + nested("${", "}", 300) + `": 1}}`,
+		// tofu parses some strings as expressions (a variable's type, depends_on,
+		// provider): list(list(...)) 100,000 deep killed tofu init.
+		"expression in string": `{"variable": {"x": {"type": "` + nested("list(", ")", 100000) + `"}}}`,
+		"unary in string":      `{"variable": {"x": {"type": "` + strings.Repeat("!", 300) + `true"}}}`,
 	}
 	for name, src := range refused {
 		t.Run(name, func(t *testing.T) {
@@ -93,8 +97,11 @@ func TestCheckJSON(t *testing.T) {
 		})
 	}
 	accepted := map[string]string{
-		"brackets in strings": `{"a": "` + strings.Repeat("[{", 1000) + `"}`,
-		"escaped quotes":      `{"a": "\"[[[[` + strings.Repeat("[", 1000) + `"}`,
+		// Brackets in strings count as an expression's would (tofu parses some
+		// strings as expressions), so only up to the limit are accepted.
+		"brackets in strings": `{"a": "` + strings.Repeat("[{", 100) + `"}`,
+		"escaped quotes":      `{"a": "\"[[[[` + strings.Repeat("[", 200) + `"}`,
+		"type expression":     `{"variable": {"x": {"type": "object({a = list(string), b = map(number)})"}}}`,
 		"at the limit":        nested("[", "]", 256),
 		"wide":                "[" + strings.Repeat(`{"a": [1, {"b": "${x}"}]},`, 1000) + "1]",
 	}

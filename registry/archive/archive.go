@@ -43,8 +43,9 @@ var DefaultLimits = Limits{
 	MaxFiles:      10000,
 }
 
-// maxKept bounds each file Validate keeps in memory for documentation, and the
-// Terraform files whose nesting it checks (plat parses no larger file).
+// maxKept bounds each file Validate keeps in memory for documentation, and
+// every Terraform file: a larger one is refused, since its nesting is not
+// checked and tofu would parse it.
 const maxKept = 1 << 20
 
 // Contents is what Validate learned about a valid archive.
@@ -97,7 +98,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // Validate checks an uploaded archive without writing anything anywhere: gzip+tar
 // only; only regular files and directories; no absolute paths, no "..", no
 // duplicates; size and file-count limits; at least one Terraform file at the root;
-// no Terraform file of at most 1 MiB nested deeper than hclbound.MaxDepth. File
+// no Terraform file over 1 MiB, none nested deeper than hclbound.MaxDepth. File
 // modes are normalised in Contents.Archive. Errors wrap ErrInvalid or ErrTooLarge.
 func Validate(data []byte, lim Limits) (*Contents, error) {
 	if lim.MaxCompressed > 0 && int64(len(data)) > lim.MaxCompressed {
@@ -182,8 +183,14 @@ func Validate(data []byte, lim Limits) (*Contents, error) {
 		if root && tf {
 			hasTF = true
 		}
+		if tf && h.Size > maxKept {
+			// Its nesting cannot be checked without parsing it whole, and tofu
+			// parses it recursively: too deep, and every tofu init that fetches
+			// the module dies of a stack overflow (issue 17, finding 1).
+			return nil, fmt.Errorf("%w: %s: %d bytes; Terraform files over 1 MiB are refused", ErrTooLarge, short(name), h.Size)
+		}
 		keep := root && h.Size <= maxKept && isDocFile(name)
-		check := tf && h.Size <= maxKept
+		check := tf
 		var dst io.Writer = io.Discard
 		var buf bytes.Buffer
 		if keep || check {

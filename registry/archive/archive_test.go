@@ -130,6 +130,22 @@ func TestValidateDeepNestingMessage(t *testing.T) {
 	}
 }
 
+// TestValidateRefusesLargeDeepTF: a Terraform file over the size plat parses
+// (1 MiB) was neither parsed nor counted, so 1.2 MB of brackets (about 1 KB of
+// gzip) was stored, and every tofu init that fetched it died of a stack overflow.
+func TestValidateRefusesLargeDeepTF(t *testing.T) {
+	const n = 600000
+	for _, e := range []entry{
+		{name: "main.tf", body: "locals {\n  x = " + strings.Repeat("[", n) + strings.Repeat("]", n) + "\n}\n"},
+		{name: "sub/x.tf.json", body: `{"locals": {"x": ` + strings.Repeat("[", n) + strings.Repeat("]", n) + `}}`},
+	} {
+		_, err := Validate(makeTarGz(t, entry{name: "ok.tf", body: mainTF}, e), DefaultLimits)
+		if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), e.name) || !strings.Contains(err.Error(), "1 MiB") {
+			t.Errorf("Validate(%s of %d bytes) = %v, want ErrTooLarge naming it and the limit", e.name, len(e.body), err)
+		}
+	}
+}
+
 func TestValidateNormalisesModes(t *testing.T) {
 	data := makeTarGz(t,
 		entry{name: "./", typ: tar.TypeDir, mode: 0o1777},
@@ -391,5 +407,75 @@ func TestPackIgnoreFileMustBeRegular(t *testing.T) {
 	os.Symlink("/dev/zero", filepath.Join(dir, IgnoreFile))
 	if _, err := PackModule(dir); err == nil || !strings.Contains(err.Error(), "not a regular file") {
 		t.Fatalf("PackModule = %v", err)
+	}
+}
+
+// TestPackLeavesOutPlansAndCredentials: saved plans (tofu plan -out) hold
+// variable values and state, credentials.tfrc.json the tokens tofu login
+// stores, .envrc (direnv) exported secrets; none belongs in a module.
+func TestPackLeavesOutPlansAndCredentials(t *testing.T) {
+	dir := t.TempDir()
+	for n, b := range map[string]string{
+		"main.tf": mainTF, "tfplan": "plan", "prod.tfplan": "plan", "sub/tfplan": "plan", ".envrc": "export TOKEN=x",
+		"credentials.tfrc.json": `{"credentials": {}}`, ".terraform.d/credentials.tfrc.json": "{}",
+	} {
+		p := filepath.Join(dir, n)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte(b), 0o644)
+	}
+	p, err := PackModule(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Validate(p.Archive, DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(c.Files, ","); got != "main.tf" {
+		t.Errorf("packed %s, want main.tf only (left out: %s)", got, strings.Join(p.Excluded, ","))
+	}
+}
+
+// TestPackLinkedRoot: a module directory given through a symbolic link
+// (modules/current -> v2) is packed as the directory it names; it used to pack
+// nothing and fail as "no Terraform files".
+func TestPackLinkedRoot(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "v2")
+	os.MkdirAll(real, 0o755)
+	os.WriteFile(filepath.Join(real, "main.tf"), []byte(mainTF), 0o644)
+	link := filepath.Join(dir, "current")
+	if err := os.Symlink("v2", link); err != nil {
+		t.Fatal(err)
+	}
+	p, err := PackModule(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Validate(p.Archive, DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(c.Files, ","); got != "main.tf" {
+		t.Errorf("packed %q, want main.tf", got)
+	}
+}
+
+// TestPackStopsAtLimits: a module directory holding more than the registry
+// accepts is refused while packing, before the whole of it is read into memory
+// (a 300 MB file used to take 1.1 GB before the size check said no).
+func TestPackStopsAtLimits(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "main.tf"), []byte(mainTF), 0o644)
+	big := filepath.Join(dir, "blob.bin")
+	if err := os.WriteFile(big, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(big, DefaultLimits.MaxUnpacked+1); err != nil { // sparse: no disk used
+		t.Fatal(err)
+	}
+	_, err := PackModule(dir)
+	if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "200 MiB") {
+		t.Fatalf("PackModule = %v, want ErrTooLarge naming the limit", err)
 	}
 }

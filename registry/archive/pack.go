@@ -19,11 +19,12 @@ import (
 // DefaultExcludes are the gitignore-style patterns Pack always applies:
 // Terraform's working directory and state, VCS metadata, and the files that
 // usually hold secrets (variable values, environment files, crash logs with
-// their request bodies, CLI configuration with tokens). Issue 17, finding 15.
+// their request bodies, saved plans with variable values and state, CLI
+// configuration and credentials with tokens). Issue 17, finding 15.
 var DefaultExcludes = []string{
-	".git/", ".terraform/", "*.tfstate*",
-	"*.tfvars", "*.tfvars.json", ".env", ".env.*",
-	"crash.log", "crash.*.log", ".terraformrc", "terraform.rc",
+	".git/", ".terraform/", ".terraform.d/", "*.tfstate*", "tfplan", "*.tfplan",
+	"*.tfvars", "*.tfvars.json", ".env", ".env.*", ".envrc",
+	"crash.log", "crash.*.log", ".terraformrc", "terraform.rc", "credentials.tfrc.json",
 }
 
 // IgnoreFile is the file in a module directory whose patterns (gitignore syntax,
@@ -90,6 +91,13 @@ func Pack(dir string) ([]byte, error) {
 // names, contents and executable bits: entries are sorted, and carry no
 // timestamps, owners or other modes. Symbolic links and special files are errors.
 func PackModule(dir string) (*Packed, error) {
+	// WalkDir does not descend into a root that is a symbolic link: pack the
+	// directory it names (links below the root stay errors).
+	if fi, err := os.Lstat(dir); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		if dir, err = filepath.EvalSymlinks(dir); err != nil {
+			return nil, err
+		}
+	}
 	ignore, err := ignoreMatcher(dir)
 	if err != nil {
 		return nil, err
@@ -102,6 +110,7 @@ func PackModule(dir string) (*Packed, error) {
 	}
 	tw := tar.NewWriter(zw)
 	epoch := time.Unix(0, 0).UTC()
+	var unpacked int64
 	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -132,6 +141,14 @@ func PackModule(dir string) (*Packed, error) {
 			h.Typeflag, h.Name, h.Mode = tar.TypeDir, rel+"/", 0o755
 			return tw.WriteHeader(h)
 		case info.Mode().IsRegular():
+			// Stop before reading more than Validate would accept, rather than
+			// holding all of a huge directory in memory first.
+			if unpacked += info.Size(); unpacked > DefaultLimits.MaxUnpacked {
+				return fmt.Errorf("%w: more than %d MiB of files (at %s)", ErrTooLarge, DefaultLimits.MaxUnpacked>>20, rel)
+			}
+			if buf.Len() > int(DefaultLimits.MaxCompressed) {
+				return fmt.Errorf("%w: more than %d MiB compressed (at %s)", ErrTooLarge, DefaultLimits.MaxCompressed>>20, rel)
+			}
 			h.Typeflag, h.Size, h.Mode = tar.TypeReg, info.Size(), 0o644
 			if info.Mode()&0o111 != 0 {
 				h.Mode = 0o755

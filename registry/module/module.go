@@ -61,9 +61,12 @@ func ValidName(s string) bool {
 
 // ValidVersion reports whether v is a semantic version 2.0.0 (X.Y.Z with
 // optional pre-release and build parts, no leading zeros in numeric parts, so
-// not 01.0.0 nor 1.0.0-01), at most 128 characters long.
+// not 01.0.0 nor 1.0.0-01), at most 128 characters long, that tofu's own
+// parser (hashicorp/go-version) reads too: X, Y and Z fit in an int64. A
+// version tofu cannot parse would order apart from the rest, and versions of
+// it differing in build metadata would not be one version (issue 17, finding 12).
 func ValidVersion(v string) bool {
-	return len(v) <= MaxVersionLen && versionShape.MatchString(v) && semver.IsValid("v"+v)
+	return len(v) <= MaxVersionLen && versionShape.MatchString(v) && semver.IsValid("v"+v) && parse(v) != nil
 }
 
 // InvalidError is a bad name or version: Detail says which part and why. It

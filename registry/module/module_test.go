@@ -7,6 +7,11 @@ func TestValidVersion(t *testing.T) {
 		"1.0.0": true, "1.0.0-rc.1": true, "1.0.0+build-1": true, "1.0.0-0a": true, "1.0.0+001": true,
 		"1.0.0-01": false, "1.0.0-rc.01": false, "01.0.0": false, "v1.0.0": false, "1.0": false, "1": false,
 		"1.0.0-": false, "1.0.0+": false, "": false,
+		// tofu's parser (hashicorp/go-version) cannot read numbers past int64:
+		// such a version would be unordered, and 99999999999999999999.0.0+a and
+		// +b would not be one version (issue 17, finding 12).
+		"9223372036854775807.0.0": true, "9223372036854775808.0.0": false,
+		"1.99999999999999999999.0": false, "1.0.99999999999999999999+a": false,
 	} {
 		if got := ValidVersion(v); got != want {
 			t.Errorf("ValidVersion(%q) = %v, want %v", v, got, want)
