@@ -85,7 +85,9 @@ Exit status: 0 ok, 1 budget guardrail (org.budget) or other errors, 2 usage.`,
 			case "markdown":
 				d.WriteMarkdown(env.Stdout)
 			case "json":
-				err = d.WriteJSON(env.Stdout)
+				if err := d.WriteJSON(env.Stdout); err != nil {
+					return exit(ExitUsage, err)
+				}
 			}
 		} else {
 			err = writeCost(env.Stdout, format, compiler.NewCostReport(srcs, res.Costs))
