@@ -2,7 +2,7 @@
 // wrk's closed loop) and reports the achieved rate, errors and latency
 // percentiles. Latency is measured from when each request was due, so a stalled
 // server is not hidden by requests that were never sent (coordinated omission).
-// It only ever targets the URL it is given; registry/bench/wrk.sh points it at a
+// It only ever targets the URL it is given; internal/benchcmp/wrk.sh points it at a
 // registry on 127.0.0.1.
 package main
 

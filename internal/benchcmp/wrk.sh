@@ -3,7 +3,7 @@
 # registry on a fresh --data directory on a loopback port, publishes the four
 # approved modules (or a small generated one), then runs wrk against the versions,
 # download and archive endpoints, with open reads and with read tokens.
-# Usage: registry/bench/wrk.sh [DURATION (default 10s)] [CONNECTIONS (default 32)]
+# Usage: internal/benchcmp/wrk.sh [DURATION (default 10s)] [CONNECTIONS (default 32)]
 # Prints wrk's latency distribution and the server's peak RSS per phase, and, for
 # the versions endpoint, the latency at a fixed 10,000 req/s (internal/benchcmp/loadgen).
 # ACCESS_LOG=true keeps the per-request access log on (to a file), as by default.
