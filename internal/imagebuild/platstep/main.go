@@ -3,19 +3,19 @@
 // is copied into the image as /usr/bin/plat-step by `make image`; it is not
 // part of plat. See docs/deploy.md, "Sharded drift checks".
 //
-//	plat-step [--only-index N] [--wait FILE]... [--timeout D] [--ok-codes 0,2]
-//	          [--notify-env VAR --notify-file FILE] -- COMMAND ARGS...
+//		plat-step [--only-index N] [--wait FILE]... [--timeout D] [--ok-codes 0,2]
+//		          [--notify-env VAR --notify-file FILE] -- COMMAND ARGS...
 //
-//   - --only-index N: run COMMAND only in the pod whose JOB_COMPLETION_INDEX
-//     is N; elsewhere exit 0 at once.
-//   - --wait FILE: before running, wait until every FILE exists (polling), for
-//     at most --timeout; then run COMMAND anyway, so that it reports what is
-//     missing rather than the step hanging.
-//   - --ok-codes: exit codes of COMMAND that end the step successfully (exit 0),
-//     for example drift's 2 ("drift found"), which is a result, not a failure.
-//   - --notify-env VAR, --notify-file FILE: when COMMAND exits non-zero and the
-//     environment variable VAR holds a URL, POST FILE's contents to it as a
-//     Slack-compatible {"text": ...} message.
+//	  - --only-index N: run COMMAND only in the pod whose JOB_COMPLETION_INDEX
+//	    is N; elsewhere exit 0 at once.
+//	  - --wait FILE: before running, wait until every FILE exists (polling), for
+//	    at most --timeout; then run COMMAND anyway, so that it reports what is
+//	    missing rather than the step hanging.
+//	  - --ok-codes: exit codes of COMMAND that end the step successfully (exit 0),
+//	    for example drift's 2 ("drift found"), which is a result, not a failure.
+//	  - --notify-env VAR, --notify-file FILE: when COMMAND exits non-zero and the
+//	    environment variable VAR holds a URL, POST FILE's contents to it as a
+//	    Slack-compatible {"text": ...} message.
 package main
 
 import (
