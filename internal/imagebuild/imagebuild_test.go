@@ -123,15 +123,16 @@ func TestMakeImage(t *testing.T) {
 		t.Errorf("plat-step with a usage error: %v, want exit 2 passed through", err)
 	}
 
-	// The tarball holds the same image.
+	// The tarball holds the same image: the same config blob (its manifest
+	// is rewritten in the docker format, so the manifest digest differs).
 	timg, err := tarball.ImageFromPath(tarFile, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d1, _ := img.Digest()
-	d2, err := timg.Digest()
-	if err != nil || d1 != d2 {
-		t.Errorf("tarball image digest %v (%v), layout %v", d2, err, d1)
+	c1, _ := img.ConfigName()
+	c2, err := timg.ConfigName()
+	if err != nil || c1 != c2 {
+		t.Errorf("tarball image config %v (%v), layout %v", c2, err, c1)
 	}
 }
 
