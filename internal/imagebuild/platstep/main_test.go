@@ -33,7 +33,7 @@ func self(t *testing.T) string {
 func TestOkCodesAndPassThrough(t *testing.T) {
 	for _, tc := range []struct {
 		exit, ok string
-		want int
+		want     int
 	}{{"2", "0,2", 0}, {"2", "0", 2}, {"1", "0,2", 1}, {"0", "0", 0}} {
 		t.Setenv("PLATSTEP_EXIT", tc.exit)
 		if got := run([]string{"--ok-codes", tc.ok, "--", self(t)}, io.Discard, io.Discard); got != tc.want {
