@@ -231,7 +231,7 @@ func TestChartDefault(t *testing.T) {
 	checkHardened(t, "registry", d.Spec.Template.Spec)
 	c := d.Spec.Template.Spec.Containers[0]
 	checkHealthProbes(t, "registry", c)
-	if got := strings.Join(c.Args, " "); got != "registry serve --listen=0.0.0.0:8080 --data=/var/lib/plat" {
+	if got := strings.Join(c.Args, " "); got != "registry serve --listen=0.0.0.0:8080 --data=/var/lib/plat/registry" {
 		t.Errorf("registry args %q", got)
 	}
 	if find(t, objs, "PodDisruptionBudget", "plat-registry", &struct{}{}) {
