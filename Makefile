@@ -4,7 +4,7 @@ GO ?= go
 TOOLS_BIN := $(or $(PLAT_TOOLS_DIR),$(HOME)/.cache/plat-tools)/bin
 export PATH := $(TOOLS_BIN):$(PATH)
 
-.PHONY: all build demo tools test short check unit bench bench-smoke fuzz clean
+.PHONY: all build demo image tools test short check unit bench bench-smoke fuzz clean
 
 all: build
 
@@ -15,6 +15,25 @@ build:
 demo: build
 	./bin/plat render -f examples/*/platform.yaml -o out
 	@echo "rendered into ./out"
+
+## image: the container image, without a container engine: a static plat (CGO_ENABLED=0)
+## on an empty base, user 65532, into the OCI layout $(IMAGE_OUT)/oci (and the tarball
+## $(IMAGE_TARBALL) when set). The name matches the Helm chart's default image
+## (deploy/helm/plat: image.repository, tag = appVersion). See docs/deploy.md.
+IMAGE_REPOSITORY ?= ghcr.io/platdev/plat
+IMAGE_TAG ?= $(shell sed -n 's/^appVersion: *"*\([^"]*\)"*$$/\1/p' deploy/helm/plat/Chart.yaml)
+IMAGE_OUT ?= bin/image
+IMAGE_TARBALL ?=
+IMAGE_CA_BUNDLE ?= $(wildcard /etc/ssl/certs/ca-certificates.crt)
+IMAGE_EXTRA ?=
+image:
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -buildvcs=auto -o $(IMAGE_OUT)/plat ./cmd/plat
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -o $(IMAGE_OUT)/plat-step ./internal/imagebuild/platstep
+	$(GO) run ./internal/imagebuild/mkimage --binary $(IMAGE_OUT)/plat --step $(IMAGE_OUT)/plat-step \
+	  --ref $(IMAGE_REPOSITORY):$(IMAGE_TAG) --version $(IMAGE_TAG) \
+	  --revision "$$(git rev-parse HEAD 2>/dev/null || true)" \
+	  --ca-bundle "$(IMAGE_CA_BUNDLE)" --extra "$(IMAGE_EXTRA)" \
+	  --layout $(IMAGE_OUT)/oci --tarball "$(IMAGE_TARBALL)"
 
 ## tools: build or install every real tool the tests drive (cached outside the tree).
 tools:

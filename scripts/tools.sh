@@ -26,6 +26,7 @@ VERSITYGW_VERSION=1.8.0
 CUE_VERSION=0.17.1
 CONFTEST_VERSION=0.71.1
 STATICCHECK_VERSION=0.8.2
+HELM_VERSION=3.22.0
 
 log() { echo "tools: $*" >&2; }
 
@@ -116,6 +117,11 @@ versitygw() { goinstall versitygw $VERSITYGW_VERSION github.com/versity/versityg
 cue() { goinstall cue $CUE_VERSION cuelang.org/go/cmd/cue@v$CUE_VERSION; }
 conftest() { goinstall conftest $CONFTEST_VERSION github.com/open-policy-agent/conftest@v$CONFTEST_VERSION; }
 staticcheck() { goinstall staticcheck $STATICCHECK_VERSION honnef.co/go/tools/cmd/staticcheck@v$STATICCHECK_VERSION; }
+helm() { # about 3.5 minutes; the tests run it offline with HELM_*_HOME in a temp dir
+  have helm $HELM_VERSION && return
+  log "building helm $HELM_VERSION (about 3.5 minutes)"
+  goinstall helm $HELM_VERSION helm.sh/helm/v3/cmd/helm@v$HELM_VERSION
+}
 
 apt_packages() { # Debian packages: etcd, pre-commit, PostgreSQL, load generators, nginx
   local want=() p
@@ -132,7 +138,7 @@ apt_bench() { apt_packages wrk hyperfine nginx; }
 run() {
   case $1 in
     all) run test; run bench ;;
-    test) apt_test; staticcheck; versitygw; provider_local; tofu; terraform; kube_apiserver ;;
+    test) apt_test; staticcheck; versitygw; provider_local; tofu; terraform; kube_apiserver; helm ;;
     bench) apt_bench; cue; conftest; tofu; provider_local ;;
     etcd|pre_commit|pg_ctl|initdb|postgres|git|openssl) apt_test ;;
     wrk|hyperfine|nginx) apt_bench ;;

@@ -1,6 +1,6 @@
 // Package testtools finds (and, the first time, builds) the real tools that plat's
 // tests drive: OpenTofu, the hashicorp/local provider, kube-apiserver, etcd,
-// pre-commit, PostgreSQL, versitygw. It runs scripts/tools.sh, which caches builds
+// pre-commit, PostgreSQL, versitygw, helm. It runs scripts/tools.sh, which caches builds
 // outside the source tree, so only the first call on a machine is slow. A test that
 // needs a tool it cannot get fails; it never skips silently.
 //
@@ -84,7 +84,7 @@ var systemTools = map[string]bool{
 
 // Bin returns the absolute path of a real tool, building or installing it with
 // scripts/tools.sh if this machine does not have it yet. Names: tofu,
-// kube-apiserver, versitygw, cue, conftest, staticcheck, and the Debian tools etcd,
+// kube-apiserver, versitygw, helm, cue, conftest, staticcheck, and the Debian tools etcd,
 // pre-commit, git, openssl, initdb, pg_ctl, postgres, wrk, hyperfine, nginx.
 func Bin(t testing.TB, name string) string {
 	t.Helper()
@@ -167,4 +167,16 @@ func MirrorConfig(t testing.TB) string {
 		t.Fatal(err)
 	}
 	return rc
+}
+
+// HelmEnv returns the environment for running the real helm (Bin(t, "helm"))
+// offline and without touching the user's helm setup: the process environment
+// with HELM_CACHE_HOME, HELM_CONFIG_HOME and HELM_DATA_HOME in a temp dir.
+func HelmEnv(t testing.TB) []string {
+	t.Helper()
+	d := t.TempDir()
+	return append(os.Environ(),
+		"HELM_CACHE_HOME="+filepath.Join(d, "cache"),
+		"HELM_CONFIG_HOME="+filepath.Join(d, "config"),
+		"HELM_DATA_HOME="+filepath.Join(d, "data"))
 }
