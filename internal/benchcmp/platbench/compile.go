@@ -12,6 +12,7 @@ import (
 	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/format"
 	"cuelang.org/go/cue/parser"
+	"cuelang.org/go/cue/token"
 
 	"github.com/platdev/plat/internal/benchcmp"
 )
@@ -191,7 +192,26 @@ func (b *bench) writeCUEPeer(dir string, n int) error {
 				body = append(body, d)
 			}
 		}
+		// The contract computes cost.monthly, which a template's guardrails may read.
+		body = append(body, &ast.Field{Label: ast.NewIdent("cost"), Constraint: token.OPTION, Value: ast.NewIdent("#Cost")})
 		defs = append(defs, &ast.Field{Label: ast.NewIdent("#" + t.name), Value: &ast.StructLit{Elts: body}})
+	}
+	// The cost definitions of the template contract, as plat unifies them.
+	schema, err := parser.ParseFile(filepath.Join(b.root, "schemas", "template.cue"), nil)
+	if err != nil {
+		return err
+	}
+	for _, d := range schema.Decls {
+		switch d := d.(type) {
+		case *ast.ImportDecl:
+			for _, spec := range d.Specs {
+				imports[spec.Path.Value] = true
+			}
+		case *ast.Field:
+			if id, ok := d.Label.(*ast.Ident); ok && (id.Name == "#Cost" || id.Name == "#CostItem" || id.Name == "#HoursPerMonth") {
+				defs = append(defs, d)
+			}
+		}
 	}
 	var s strings.Builder
 	s.WriteString("package peer\n\n")
