@@ -44,6 +44,42 @@ type Report struct {
 	DurationMS    int64         `json:"durationMs"`
 	Summary       Summary       `json:"summary"`
 	Stacks        []StackReport `json:"stacks"`
+	// Pass names the drift pass the report belongs to (--pass, $PLAT_DRIFT_PASS).
+	// Shard and merged reports always have one; a whole pass only when given.
+	Pass string `json:"pass,omitempty"`
+	// Shard says which part of a sharded pass the report covers; nil for a
+	// whole pass and for a merged report.
+	Shard *ShardInfo `json:"shard,omitempty"`
+	// Merged describes the shard reports a merged report was made from; nil
+	// otherwise.
+	Merged *MergeInfo `json:"merged,omitempty"`
+}
+
+// ShardInfo is the part of a sharded pass one shard report covers.
+type ShardInfo struct {
+	// Index and Count are I and N of --shard I/N.
+	Index int `json:"index"`
+	Count int `json:"count"`
+	// Stacks are the stack directories this shard checked, in pass order; empty
+	// (never null) when the hash gave it none.
+	Stacks []string `json:"stacks"`
+	// PassStacks are all the stack directories of the pass, as the shard was
+	// given them. Merge checks that every shard saw the same ones, and reports
+	// stacks in their order.
+	PassStacks []string `json:"passStacks"`
+}
+
+// MergeInfo describes the shards of a merged report.
+type MergeInfo struct {
+	Shards []MergedShard `json:"shards"`
+}
+
+// MergedShard is one shard report that went into a merged report.
+type MergedShard struct {
+	Index      int       `json:"index"`
+	Stacks     int       `json:"stacks"`
+	StartedAt  time.Time `json:"startedAt"`
+	DurationMS int64     `json:"durationMs"`
 }
 
 // Summary counts stacks by status and drifted resources overall.

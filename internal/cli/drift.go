@@ -38,7 +38,7 @@ Terraform stacks are checked with a refresh-only plan (never applied, never
 written back); Crossplane stacks against the live objects of a cluster.
 See docs/drift.md.`,
 	}
-	cmd.AddCommand(newDriftCheckCmd(env), newDriftWatchCmd(env))
+	cmd.AddCommand(newDriftCheckCmd(env), newDriftWatchCmd(env), newDriftMergeCmd(env))
 	return cmd
 }
 
@@ -106,6 +106,8 @@ func newDriftCheckCmd(env *Env) *cobra.Command {
 		timeout  time.Duration
 		ignore   string
 		quiet    bool
+		shard    string
+		pass     string
 	)
 	cmd := &cobra.Command{
 		Use:   "check [DIR...]",
@@ -115,6 +117,11 @@ func newDriftCheckCmd(env *Env) *cobra.Command {
 Each DIR is a Terraform working directory or a Crossplane stack. Nothing is
 changed: Terraform stacks get a refresh-only plan saved outside the directory,
 which never writes state. Sensitive values are masked in every format.
+
+With --shard I/N only the stacks that hash to shard I of N are checked (I may
+be "env": $JOB_COMPLETION_INDEX of a Kubernetes Indexed Job); plat drift merge
+combines the shards' JSON reports. Give every shard the same DIR arguments and
+the same --pass (default $PLAT_DRIFT_PASS).
 
 Exit status: 0 no drift, 2 drift found, 1 any stack could not be checked
 (errors win over drift). Usage errors exit 1 too, so a typo never reads as drift.`,
@@ -146,10 +153,25 @@ Exit status: 0 no drift, 2 drift found, 1 any stack could not be checked
 			if len(args) == 0 {
 				args = []string{"."}
 			}
+			sp, err := shardPass(env, cmd.Flags().Changed("shard"), shard, cmd.Flags().Changed("pass"), pass)
+			if err != nil {
+				return usageErr(err)
+			}
+			dirs := args
+			if sp.shard != nil {
+				wd, err := os.Getwd()
+				if err != nil {
+					return exit(driftExitError, err)
+				}
+				dirs = drift.Select(args, *sp.shard, wd)
+				if !quiet {
+					fmt.Fprintf(env.Stderr, "drift: pass %s, shard %s: %d of %d %s\n", sp.pass, sp.shard, len(dirs), len(args), plural(len(args), "stack"))
+				}
+			}
 			checkers, closeFn := cf.checkers(env)
 			defer closeFn()
 			opts := drift.RunOptions{
-				Dirs:     args,
+				Dirs:     dirs,
 				Parallel: parallel,
 				Timeout:  timeout,
 				Checkers: checkers,
@@ -161,20 +183,11 @@ Exit status: 0 no drift, 2 drift found, 1 any stack could not be checked
 				opts.Progress = p.event
 			}
 			report := drift.Run(cmd.Context(), opts)
-			if output != "" {
-				if err := atomicfile.Write(output, 0o644, func(w io.Writer) error { return drift.Write(w, report, f) }); err != nil {
-					return exit(driftExitError, fmt.Errorf("--output: %w", err))
-				}
-			} else if err := drift.Write(env.Stdout, report, f); err != nil {
-				return exit(driftExitError, err)
+			report.Pass = sp.pass
+			if sp.shard != nil {
+				report.Shard = &drift.ShardInfo{Index: sp.shard.Index, Count: sp.shard.Count, Stacks: dirs, PassStacks: args}
 			}
-			switch {
-			case report.Summary.Errors > 0:
-				return exit(driftExitError, nil)
-			case report.Summary.Drifted > 0:
-				return exit(driftExitDrifted, nil)
-			}
-			return nil
+			return writeDriftReport(env, report, f, output)
 		},
 	}
 	setUsageExit(cmd, driftExitError)
@@ -185,7 +198,61 @@ Exit status: 0 no drift, 2 drift found, 1 any stack could not be checked
 	cmd.Flags().DurationVar(&timeout, "timeout", 10*time.Minute, "time limit per stack (0: none)")
 	cmd.Flags().StringVar(&ignore, "ignore", "", "ignore rules FILE applied to every stack, besides each stack's .platdriftignore")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress output on stderr")
+	cmd.Flags().StringVar(&shard, "shard", "", "check only shard I of N (I/N, 0 <= I < N; I may be env: $JOB_COMPLETION_INDEX)")
+	cmd.Flags().StringVar(&pass, "pass", "", "name of the pass, recorded in the report (default: $PLAT_DRIFT_PASS; generated for a shard)")
 	return cmd
+}
+
+// writeDriftReport writes report to output (atomically) or stdout and returns
+// the exit status of drift check and merge: errors win over drift.
+func writeDriftReport(env *Env, report drift.Report, f drift.Format, output string) error {
+	if output != "" {
+		if err := atomicfile.Write(output, 0o644, func(w io.Writer) error { return drift.Write(w, report, f) }); err != nil {
+			return exit(driftExitError, fmt.Errorf("--output: %w", err))
+		}
+	} else if err := drift.Write(env.Stdout, report, f); err != nil {
+		return exit(driftExitError, err)
+	}
+	switch {
+	case report.Summary.Errors > 0:
+		return exit(driftExitError, nil)
+	case report.Summary.Drifted > 0:
+		return exit(driftExitDrifted, nil)
+	}
+	return nil
+}
+
+// passShard is what --shard and --pass ask of a check.
+type passShard struct {
+	pass  string       // "" for an unnamed whole pass
+	shard *drift.Shard // nil for a whole pass
+}
+
+// shardPass reads --shard and --pass: the pass is --pass, else
+// $PLAT_DRIFT_PASS, else (for a shard only) a generated one.
+func shardPass(env *Env, shardSet bool, shard string, passSet bool, pass string) (passShard, error) {
+	var ps passShard
+	if shardSet {
+		s, err := drift.ParseShard(shard, env.Getenv)
+		if err != nil {
+			return ps, fmt.Errorf("--shard: %w", err)
+		}
+		ps.shard = &s
+	}
+	from := "--pass"
+	if !passSet {
+		pass, from = env.Getenv(drift.PassEnv), "$"+drift.PassEnv
+		if pass == "" && ps.shard != nil {
+			pass = drift.NewPassID(time.Now())
+		}
+	}
+	if pass != "" || passSet {
+		if err := drift.ValidPassID(pass); err != nil {
+			return ps, fmt.Errorf("%s: %w", from, err)
+		}
+	}
+	ps.pass = pass
+	return ps, nil
 }
 
 // progress shows how a pass is going on stderr: one rewritten line on a terminal,

@@ -15,42 +15,13 @@ import (
 // against what a shell script does with the same tofu: a sequential loop and an
 // `xargs -P 2` loop of `tofu plan -refresh-only -out=PLAN` + `tofu show -json PLAN`.
 func (b *bench) drift(ctx context.Context) error {
-	tofu := b.bin("tofu")
-	mirror := filepath.Join(b.tools, "mirror")
-	rc := filepath.Join(b.work, "tofu.rc")
-	if err := os.WriteFile(rc, []byte(fmt.Sprintf(`provider_installation {
-  filesystem_mirror {
-    path    = %q
-    include = ["*/*/*"]
-  }
-  direct { exclude = ["*/*/*"] }
-}
-`, mirror)), 0o644); err != nil {
-		return err
-	}
-	env := []string{"TF_CLI_CONFIG_FILE=" + rc, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1"}
 	total := 100
 	if b.smoke {
 		total = 2
 	}
-	var all []string
-	for i := range total {
-		d := filepath.Join(b.work, "stacks", fmt.Sprintf("s%03d", i))
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return err
-		}
-		tf := fmt.Sprintf("resource \"local_file\" \"f\" {\n  filename = \"${path.module}/f.txt\"\n  content  = \"stack %d\"\n}\n", i)
-		if err := os.WriteFile(filepath.Join(d, "main.tf"), []byte(tf), 0o644); err != nil {
-			return err
-		}
-		for _, args := range [][]string{{"init", "-input=false"}, {"apply", "-auto-approve", "-input=false"}} {
-			cmd := exec.CommandContext(ctx, tofu, args...)
-			cmd.Dir, cmd.Env = d, append(os.Environ(), env...)
-			if out, err := cmd.CombinedOutput(); err != nil {
-				return fmt.Errorf("tofu %s in %s: %w\n%s", args[0], d, err, out)
-			}
-		}
-		all = append(all, d)
+	tofu, env, all, err := b.tofuStacks(ctx, "stacks", total)
+	if err != nil {
+		return err
 	}
 	plans := filepath.Join(b.work, "plans")
 	if err := os.MkdirAll(plans, 0o755); err != nil {
@@ -98,4 +69,44 @@ func (b *bench) drift(ctx context.Context) error {
 	}
 	fmt.Fprintln(b.out)
 	return nil
+}
+
+// tofuStacks writes n real tofu stacks of one local_file each under
+// $WORK/sub (s000, s001, ...), initialised and applied, and returns the tofu
+// binary, the environment that installs providers from the cached mirror only,
+// and the stack directories.
+func (b *bench) tofuStacks(ctx context.Context, sub string, n int) (tofu string, env, dirs []string, err error) {
+	tofu = b.bin("tofu")
+	mirror := filepath.Join(b.tools, "mirror")
+	rc := filepath.Join(b.work, "tofu.rc")
+	if err := os.WriteFile(rc, []byte(fmt.Sprintf(`provider_installation {
+  filesystem_mirror {
+    path    = %q
+    include = ["*/*/*"]
+  }
+  direct { exclude = ["*/*/*"] }
+}
+`, mirror)), 0o644); err != nil {
+		return "", nil, nil, err
+	}
+	env = []string{"TF_CLI_CONFIG_FILE=" + rc, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1"}
+	for i := range n {
+		d := filepath.Join(b.work, sub, fmt.Sprintf("s%03d", i))
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return "", nil, nil, err
+		}
+		tf := fmt.Sprintf("resource \"local_file\" \"f\" {\n  filename = \"${path.module}/f.txt\"\n  content  = \"stack %d\"\n}\n", i)
+		if err := os.WriteFile(filepath.Join(d, "main.tf"), []byte(tf), 0o644); err != nil {
+			return "", nil, nil, err
+		}
+		for _, args := range [][]string{{"init", "-input=false"}, {"apply", "-auto-approve", "-input=false"}} {
+			cmd := exec.CommandContext(ctx, tofu, args...)
+			cmd.Dir, cmd.Env = d, append(os.Environ(), env...)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				return "", nil, nil, fmt.Errorf("tofu %s in %s: %w\n%s", args[0], d, err, out)
+			}
+		}
+		dirs = append(dirs, d)
+	}
+	return tofu, env, dirs, nil
 }
