@@ -2,7 +2,8 @@ package archive
 
 import (
 	"io/fs"
-	"testing/fstest"
+
+	"github.com/platdev/plat/internal/memfs"
 )
 
 // CatalogLimits bound a catalog archive: catalogs are CUE files of a few
@@ -24,9 +25,9 @@ func ValidateCatalog(data []byte, lim Limits) (*Contents, error) {
 // FS returns the files of a validated catalog archive as a read-only file
 // system in memory: nothing of it touches the disk.
 func (c *Contents) FS() fs.FS {
-	m := fstest.MapFS{}
+	m := make(memfs.FS, len(c.All))
 	for name, data := range c.All {
-		m[name] = &fstest.MapFile{Data: data, Mode: 0o444}
+		m[name] = data
 	}
 	return m
 }
