@@ -4,6 +4,7 @@
 // is behind store.Store; registry/serve opens the backends and serves the handler.
 //
 // The service is split by concern: tokens.go (token auth and its cache),
+// oidc.go (ID tokens from CI under a trust policy),
 // versions.go (the version cache and lookups), downloads.go (batched download
 // counts), grants.go (signed archive links), publish.go (the publish
 // pipeline), readme.go (descriptions from READMEs), list.go (list and search)
@@ -20,6 +21,7 @@ import (
 	"github.com/maypok86/otter/v2"
 
 	"github.com/platdev/plat/registry/archive"
+	"github.com/platdev/plat/registry/auth"
 	"github.com/platdev/plat/registry/store"
 )
 
@@ -49,6 +51,9 @@ type Config struct {
 	// MaxConcurrentUploads bounds uploads held in memory at once (default 4);
 	// further uploads wait their turn.
 	MaxConcurrentUploads int
+	// OIDC, when set, verifies OpenID Connect ID tokens from CI against a
+	// trust policy; static tokens keep working beside it.
+	OIDC *auth.OIDC
 	// Log receives service events; nil discards them.
 	Log *slog.Logger
 }
