@@ -20,19 +20,21 @@ func IsJWT(s string) bool {
 	if strings.HasPrefix(s, TokenPrefix) {
 		return false
 	}
-	parts := strings.Split(s, ".")
-	if len(parts) != 3 || parts[0] == "" || parts[1] == "" {
-		return false
-	}
-	for _, p := range parts {
-		for i := 0; i < len(p); i++ {
-			c := p[i]
-			if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+	dots, seg := 0, 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '.':
+			if seg == 0 || dots == 2 {
 				return false
 			}
+			dots, seg = dots+1, 0
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '_':
+			seg++
+		default:
+			return false
 		}
 	}
-	return true
+	return dots == 2
 }
 
 // jwtHeader is the part of a JOSE header the registry reads before verifying.

@@ -2,6 +2,8 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -91,8 +93,9 @@ type OIDC struct {
 	now       func() time.Time
 	client    *http.Client
 	retry     time.Duration
-	cache     *otter.Cache[string, *Identity] // nil: not cached
+	cache     *otter.Cache[[32]byte, *Identity] // by SHA-256 of the token; nil: not cached
 	decisions *prometheus.CounterVec
+	accepted  map[string]prometheus.Counter // by issuer URL, resolved once for the cached path
 }
 
 // issuerState is one trusted issuer: its verifier once discovery has worked.
@@ -134,9 +137,9 @@ func NewOIDC(p *Policy, o OIDCOptions) *OIDC {
 		if size == 0 {
 			size = 10000
 		}
-		v.cache = otter.Must(&otter.Options[string, *Identity]{
+		v.cache = otter.Must(&otter.Options[[32]byte, *Identity]{
 			MaximumSize: size,
-			ExpiryCalculator: otter.ExpiryCreatingFunc(func(e otter.Entry[string, *Identity]) time.Duration {
+			ExpiryCalculator: otter.ExpiryCreatingFunc(func(e otter.Entry[[32]byte, *Identity]) time.Duration {
 				return e.Value.Expiry.Sub(v.now())
 			}),
 		})
@@ -145,6 +148,10 @@ func NewOIDC(p *Policy, o OIDCOptions) *OIDC {
 		Name: "plat_registry_oidc_decisions_total",
 		Help: "ID token decisions by issuer (\"unknown\" for issuers not in the trust policy) and outcome.",
 	}, []string{"issuer", "outcome"})
+	v.accepted = map[string]prometheus.Counter{}
+	for u := range v.issuers {
+		v.accepted[u] = v.decisions.WithLabelValues(u, OutcomeAccepted)
+	}
 	return v
 }
 
@@ -189,18 +196,18 @@ func (id *Identity) Token(ns string) store.Token {
 // ErrIssuerUnavailable. Every decision is counted and logged, without the
 // token.
 func (v *OIDC) Verify(ctx context.Context, raw string) (*Identity, error) {
-	hash := Hash(raw)
-	tokenID := hash[:12]
+	sum := sha256.Sum256([]byte(raw))
 	if v.cache != nil {
-		if id, ok := v.cache.GetIfPresent(hash); ok && v.now().Before(id.Expiry) {
-			v.decisions.WithLabelValues(id.Issuer, OutcomeAccepted).Inc()
+		if id, ok := v.cache.GetIfPresent(sum); ok && v.now().Before(id.Expiry) {
+			v.accepted[id.Issuer].Inc()
 			if v.log.Enabled(ctx, slog.LevelDebug) {
 				v.log.LogAttrs(ctx, slog.LevelDebug, "oidc token accepted", slog.String("issuer", id.Issuer),
-					slog.String("subject", id.Subject), slog.String("token_id", tokenID), slog.Bool("cached", true))
+					slog.String("subject", id.Subject), slog.String("token_id", id.TokenID), slog.Bool("cached", true))
 			}
 			return id, nil
 		}
 	}
+	tokenID := hex.EncodeToString(sum[:6])
 	id, iss, err := v.verify(ctx, raw, tokenID)
 	label := unknownIssuer
 	if iss != nil {
@@ -218,7 +225,7 @@ func (v *OIDC) Verify(ctx context.Context, raw string) (*Identity, error) {
 			slog.String("subject", id.Subject), slog.String("token_id", tokenID), slog.Any("grants", grants),
 			slog.Time("expires", id.Expiry))
 		if v.cache != nil {
-			v.cache.Set(hash, id)
+			v.cache.Set(sum, id)
 		}
 		return id, nil
 	case errors.As(err, &ref):
