@@ -18,5 +18,7 @@ func BenchmarkVersionsOIDCvsStatic(b *testing.B) {
 	h := registry.NewHandler(r.svc, registry.HandlerOptions{})
 	const path = "/v1/modules/acme/network/aws/versions"
 	b.Run("static", func(b *testing.B) { benchGet(b, h, path, r.tok["acme/read"], http.StatusOK) })
-	b.Run("oidc", func(b *testing.B) { benchGet(b, h, path, is.Sign(b, ciClaims("acme/app", "refs/heads/main")), http.StatusOK) })
+	b.Run("oidc", func(b *testing.B) {
+		benchGet(b, h, path, is.Sign(b, ciClaims("acme/app", "refs/heads/main")), http.StatusOK)
+	})
 }
