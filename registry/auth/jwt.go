@@ -10,31 +10,20 @@ import (
 const MaxJWTBytes = 16 << 10
 
 // IsJWT reports whether a bearer token has the shape of a JWT in compact
-// serialization: three base64url segments separated by dots, the first two
-// non-empty (the third, the signature, is empty in an unsigned "alg: none"
-// token, which is then refused by name). Tokens plat mints (TokenPrefix, then
-// base64url) have no dots, so the two kinds never overlap and neither goes
-// down the other's path: a static token is never parsed as a JWT, and an ID
-// token is never looked up in the token store.
+// serialization: three dot-separated segments, the first two non-empty (the
+// third, the signature, is empty in an unsigned "alg: none" token, which is
+// then refused by name). Tokens plat mints (TokenPrefix, then base64url) have
+// no dots, so the two kinds never overlap and neither goes down the other's
+// path: a static token is never parsed as a JWT, and an ID token is never
+// looked up in the token store. The segments' alphabet is checked when the
+// token is parsed.
 func IsJWT(s string) bool {
-	if strings.HasPrefix(s, TokenPrefix) {
+	if strings.HasPrefix(s, TokenPrefix) || strings.Count(s, ".") != 2 {
 		return false
 	}
-	dots, seg := 0, 0
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '.':
-			if seg == 0 || dots == 2 {
-				return false
-			}
-			dots, seg = dots+1, 0
-		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '_':
-			seg++
-		default:
-			return false
-		}
-	}
-	return dots == 2
+	i := strings.IndexByte(s, '.')
+	j := strings.LastIndexByte(s, '.')
+	return i > 0 && j > i+1
 }
 
 // jwtHeader is the part of a JOSE header the registry reads before verifying.

@@ -75,9 +75,13 @@ type OIDCOptions struct {
 	Log *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
-	// CacheSize bounds the verified tokens kept (default 10000); a token is
-	// kept until it expires, so a repeated request costs a hash, not a
-	// signature check. Negative: no cache.
+	// CacheSize bounds the verified tokens kept in memory (default 10000); a
+	// token is kept until it expires, so a repeated request costs a map
+	// lookup, not a signature check. The cache is keyed by the token itself:
+	// hashing a kilobyte-long ID token with SHA-256 on every request would
+	// cost a version lookup a quarter more (BENCHMARKS.md); tokens are kept
+	// in this process's memory only, never logged or stored. Negative: no
+	// cache.
 	CacheSize int
 	// RetryDiscovery is how long a failed discovery is remembered before the
 	// issuer is asked again (default 5 s).
@@ -93,7 +97,7 @@ type OIDC struct {
 	now       func() time.Time
 	client    *http.Client
 	retry     time.Duration
-	cache     *otter.Cache[[32]byte, *Identity] // by SHA-256 of the token; nil: not cached
+	cache     *otter.Cache[string, *Identity] // by the token itself; nil: not cached
 	decisions *prometheus.CounterVec
 	accepted  map[string]prometheus.Counter // by issuer URL, resolved once for the cached path
 }
@@ -137,9 +141,9 @@ func NewOIDC(p *Policy, o OIDCOptions) *OIDC {
 		if size == 0 {
 			size = 10000
 		}
-		v.cache = otter.Must(&otter.Options[[32]byte, *Identity]{
+		v.cache = otter.Must(&otter.Options[string, *Identity]{
 			MaximumSize: size,
-			ExpiryCalculator: otter.ExpiryCreatingFunc(func(e otter.Entry[[32]byte, *Identity]) time.Duration {
+			ExpiryCalculator: otter.ExpiryCreatingFunc(func(e otter.Entry[string, *Identity]) time.Duration {
 				return e.Value.Expiry.Sub(v.now())
 			}),
 		})
@@ -196,9 +200,8 @@ func (id *Identity) Token(ns string) store.Token {
 // ErrIssuerUnavailable. Every decision is counted and logged, without the
 // token.
 func (v *OIDC) Verify(ctx context.Context, raw string) (*Identity, error) {
-	sum := sha256.Sum256([]byte(raw))
 	if v.cache != nil {
-		if id, ok := v.cache.GetIfPresent(sum); ok && v.now().Before(id.Expiry) {
+		if id, ok := v.cache.GetIfPresent(raw); ok && v.now().Before(id.Expiry) {
 			v.accepted[id.Issuer].Inc()
 			if v.log.Enabled(ctx, slog.LevelDebug) {
 				v.log.LogAttrs(ctx, slog.LevelDebug, "oidc token accepted", slog.String("issuer", id.Issuer),
@@ -207,6 +210,7 @@ func (v *OIDC) Verify(ctx context.Context, raw string) (*Identity, error) {
 			return id, nil
 		}
 	}
+	sum := sha256.Sum256([]byte(raw))
 	tokenID := hex.EncodeToString(sum[:6])
 	id, iss, err := v.verify(ctx, raw, tokenID)
 	label := unknownIssuer
@@ -225,7 +229,7 @@ func (v *OIDC) Verify(ctx context.Context, raw string) (*Identity, error) {
 			slog.String("subject", id.Subject), slog.String("token_id", tokenID), slog.Any("grants", grants),
 			slog.Time("expires", id.Expiry))
 		if v.cache != nil {
-			v.cache.Set(sum, id)
+			v.cache.Set(raw, id)
 		}
 		return id, nil
 	case errors.As(err, &ref):
