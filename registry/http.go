@@ -51,6 +51,9 @@ func NewHandler(svc *Service, o HandlerOptions) *Handler {
 		alog = lg
 	}
 	h := &Handler{svc: svc, log: lg, alog: alog, access: o.AccessLog, metrics: newMetrics()}
+	if svc.cfg.OIDC != nil {
+		h.metrics.reg.MustRegister(svc.cfg.OIDC.Collector())
+	}
 	h.router = newRouter(h)
 	return h
 }
@@ -170,13 +173,17 @@ type apiFunc func(w http.ResponseWriter, r *http.Request, tok *store.Token, key 
 // the registry's error responses.
 func (h *Handler) api(f apiFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tok, err := h.svc.Authenticate(r.Context(), auth.BearerToken(r.Header.Get("Authorization")))
+		v := mux.Vars(r)
+		key := store.Key{Ref: store.Ref{Namespace: v[varNS], Name: v[varName], System: v[varSystem]}, Version: v[varVersion]}
+		ns := key.Namespace
+		if ns == "" {
+			ns = r.URL.Query().Get("namespace") // search
+		}
+		tok, err := h.svc.AuthenticateFor(r.Context(), auth.BearerToken(r.Header.Get("Authorization")), ns)
 		if err != nil {
 			h.fail(w, r, err)
 			return
 		}
-		v := mux.Vars(r)
-		key := store.Key{Ref: store.Ref{Namespace: v[varNS], Name: v[varName], System: v[varSystem]}, Version: v[varVersion]}
 		if err := f(w, r, tok, key); err != nil {
 			h.fail(w, r, err)
 		}

@@ -4,6 +4,7 @@
 // is behind store.Store; registry/serve opens the backends and serves the handler.
 //
 // The service is split by concern: tokens.go (token auth and its cache),
+// oidc.go (ID tokens from CI under a trust policy),
 // versions.go (the version cache and lookups), downloads.go (batched download
 // counts), grants.go (signed archive links), publish.go (the publish
 // pipeline), readme.go (descriptions from READMEs), list.go (list and search)
@@ -21,6 +22,7 @@ import (
 	"github.com/maypok86/otter/v2"
 
 	"github.com/platdev/plat/registry/archive"
+	"github.com/platdev/plat/registry/auth"
 	"github.com/platdev/plat/registry/store"
 )
 
@@ -54,6 +56,9 @@ type Config struct {
 	// may be published; nil accepts any catalog that passes the archive checks.
 	// registry/serve sets it to the compiler's check (internal/catalogcheck).
 	CheckCatalog func(ctx context.Context, fsys fs.FS) error
+	// OIDC, when set, verifies OpenID Connect ID tokens from CI against a
+	// trust policy; static tokens keep working beside it.
+	OIDC *auth.OIDC
 	// Log receives service events; nil discards them.
 	Log *slog.Logger
 }

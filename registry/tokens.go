@@ -29,10 +29,21 @@ func newTokenCache(ttl time.Duration) *otter.Cache[string, store.Token] {
 }
 
 // Authenticate resolves a bearer token secret; "" yields a nil token and no error.
-// An unknown token is ErrUnauthorized.
+// An unknown token is ErrUnauthorized. An OIDC ID token (auth.IsJWT) is
+// verified against the trust policy instead (see AuthenticateFor).
 func (s *Service) Authenticate(ctx context.Context, secret string) (*store.Token, error) {
+	return s.AuthenticateFor(ctx, secret, "")
+}
+
+// AuthenticateFor is Authenticate for a request about namespace ns (""
+// when it names none): an ID token whose rules grant several namespaces is
+// seen as a token for ns when one of them is.
+func (s *Service) AuthenticateFor(ctx context.Context, secret, ns string) (*store.Token, error) {
 	if secret == "" {
 		return nil, nil
+	}
+	if auth.IsJWT(secret) {
+		return s.authenticateOIDC(ctx, secret, ns)
 	}
 	h := auth.Hash(secret)
 	if s.tokens != nil {

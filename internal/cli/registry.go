@@ -57,6 +57,7 @@ func newRegistryServeCmd(env *Env) *cobra.Command {
 		lim       = archive.DefaultLimits
 		drain     time.Duration
 		tokenTTL  time.Duration
+		authCfg   string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -81,7 +82,7 @@ func newRegistryServeCmd(env *Env) *cobra.Command {
 			if tokenTTL == 0 {
 				tokenTTL = -1 // registry.Config: negative is no caching
 			}
-			return runServe(cmd.Context(), env, serveArgs{sc, listen, cert, key, readTok, accessLog, lim, drain, tokenTTL})
+			return runServe(cmd.Context(), env, serveArgs{sc, listen, cert, key, readTok, accessLog, lim, drain, tokenTTL, authCfg})
 		},
 	}
 	addStoreFlags(env, cmd, &sc)
@@ -96,6 +97,7 @@ func newRegistryServeCmd(env *Env) *cobra.Command {
 	f.IntVar(&lim.MaxFiles, "max-files", lim.MaxFiles, "most files and directories an archive may hold")
 	f.DurationVar(&tokenTTL, "token-cache-ttl", registry.DefaultTokenTTL, "how long a looked-up token is trusted before asking the store again; a revoked token works this long at most (0: ask on every request)")
 	f.Int64Var(&sc.ArchiveCache, "archive-cache-bytes", serve.DefaultArchiveCache, "how many bytes of module archives to keep in memory for downloads (0: none)")
+	f.StringVar(&authCfg, "auth-config", "", "OIDC trust policy (YAML): accept ID tokens from CI issuers, mapped by claims to a namespace and scope (docs/registry.md)")
 	f.DurationVar(&drain, "shutdown-timeout", 30*time.Second, "how long in-flight requests may finish after SIGINT/SIGTERM")
 	return cmd
 }
@@ -109,6 +111,7 @@ type serveArgs struct {
 	lim       archive.Limits
 	drain     time.Duration
 	tokenTTL  time.Duration
+	authCfg   string
 }
 
 func runServe(ctx context.Context, env *Env, a serveArgs) error {
@@ -120,9 +123,10 @@ func runServe(ctx context.Context, env *Env, a serveArgs) error {
 		}
 	}
 	cfg := serve.Config{
-		Store:   a.sc,
-		Service: registry.Config{RequireReadToken: a.readTok, Limits: a.lim, TokenTTL: a.tokenTTL, Log: lg, CheckCatalog: checkCatalog},
-		Log:     lg,
+		Store:      a.sc,
+		Service:    registry.Config{RequireReadToken: a.readTok, Limits: a.lim, TokenTTL: a.tokenTTL, Log: lg, CheckCatalog: checkCatalog},
+		AuthConfig: a.authCfg,
+		Log:        lg,
 	}
 	if a.accessLog {
 		cfg.AccessLog = env.Stderr

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/platdev/plat/registry"
+	"github.com/platdev/plat/registry/auth"
 	"github.com/platdev/plat/registry/store/sqlstore"
 )
 
@@ -16,6 +17,9 @@ import (
 type Config struct {
 	Store   StoreConfig
 	Service registry.Config
+	// AuthConfig is the path of an OIDC trust policy (auth.LoadPolicy); when
+	// set, ID tokens from CI are accepted beside static tokens.
+	AuthConfig string
 	// AccessLog receives one record per request (through a buffer flushed every
 	// 100 ms) when set.
 	AccessLog io.Writer
@@ -44,6 +48,14 @@ func Open(ctx context.Context, cfg Config) (*Registry, error) {
 	}
 	if cfg.Service.Log == nil {
 		cfg.Service.Log = lg
+	}
+	if cfg.AuthConfig != "" {
+		pol, err := auth.LoadPolicy(cfg.AuthConfig)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Service.OIDC = auth.NewOIDC(pol, auth.OIDCOptions{Log: lg})
+		lg.Info("oidc trust policy loaded", "file", cfg.AuthConfig, "issuers", len(pol.Issuers))
 	}
 	st, err := OpenStore(ctx, cfg.Store, false)
 	if err != nil {
