@@ -1,0 +1,25 @@
+package drift
+
+// StackField is where a changed attribute comes from in the stack file: the
+// resource's parameter and its position (issue 10's contract).
+type StackField struct {
+	// File is the stack file as plat render named it.
+	File string `json:"file"`
+	// Line and Col are 1-based: the parameter's value, or where it would go.
+	Line      int    `json:"line"`
+	Col       int    `json:"col"`
+	Resource  string `json:"resource"`
+	Parameter string `json:"parameter"`
+	// Declared is the parameter's value in the render.
+	Declared any `json:"declared"`
+	// Live is the parameter value that would produce the live attribute,
+	// present only when the mapping is direct or invertible.
+	Live any `json:"live,omitempty"`
+}
+
+// GuardrailViolation is a template guardrail the live values break.
+type GuardrailViolation struct {
+	ID       string `json:"id"`
+	Severity string `json:"severity"`
+	Message  string `json:"message"`
+}
