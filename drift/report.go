@@ -129,6 +129,15 @@ type AttributeChange struct {
 	Live     any `json:"live"`
 	// Sensitive is true when the values were masked.
 	Sensitive bool `json:"sensitive,omitempty"`
+	// Stack is the stack-file field the change traces back to (trace.go).
+	Stack *StackField `json:"stack,omitempty"`
+	// Traced is false when the change traces to nothing in the stack file.
+	Traced *bool `json:"traced,omitempty"`
+	// Origin says where an untraced value comes from, where known: default,
+	// derived, provider or computed.
+	Origin string `json:"origin,omitempty"`
+	// Guardrail is the template guardrail the live value breaks.
+	Guardrail *GuardrailViolation `json:"guardrail,omitempty"`
 }
 
 // Condition is a Kubernetes status condition (Synced, Ready).

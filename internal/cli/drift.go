@@ -38,7 +38,7 @@ Terraform stacks are checked with a refresh-only plan (never applied, never
 written back); Crossplane stacks against the live objects of a cluster.
 See docs/drift.md.`,
 	}
-	cmd.AddCommand(newDriftCheckCmd(env), newDriftWatchCmd(env), newDriftMergeCmd(env))
+	cmd.AddCommand(newDriftCheckCmd(env), newDriftWatchCmd(env), newDriftMergeCmd(env), newDriftAcceptCmd(env))
 	return cmd
 }
 
