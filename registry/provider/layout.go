@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -139,7 +140,9 @@ func readPacked(tdir string, a Addr, l Limits) ([]Package, error) {
 		vfile := filepath.Join(tdir, v+".json")
 		used[v+".json"] = true
 		var doc versionDoc
-		if err := decodeFile(vfile, &doc); err != nil {
+		if err := decodeFile(vfile, &doc); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%s: %w: missing, but index.json lists version %s", vfile, ErrInvalid, v)
+		} else if err != nil {
 			return nil, err
 		}
 		if len(doc.Archives) == 0 {
@@ -157,7 +160,9 @@ func readPacked(tdir string, a Addr, l Limits) ([]Package, error) {
 			zpath := filepath.Join(tdir, ar.URL)
 			used[ar.URL] = true
 			data, err := readBounded(zpath, l.MaxZip)
-			if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, fmt.Errorf("%s: %s: %w: %s is missing", vfile, plat, ErrInvalid, zpath)
+			} else if err != nil {
 				return nil, fmt.Errorf("%s: %s: %w", vfile, plat, err)
 			}
 			c, err := Check(data, a.Type, l)
@@ -323,6 +328,9 @@ func decodeFile(p string, v any) error {
 		off = se.Offset
 	case errors.As(err, &te):
 		off = te.Offset
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		off = int64(len(data))
+		err = errors.New("unexpected end of file")
 	}
 	line, col := lineCol(data, off)
 	return fmt.Errorf("%s:%d:%d: %w: %s", p, line, col, ErrInvalid, strings.TrimPrefix(err.Error(), "json: "))

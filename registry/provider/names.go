@@ -18,11 +18,20 @@ import (
 
 // ErrInvalid means a bad provider address, version, platform, archive or
 // layout. It wraps archive.ErrInvalid, so the registry answers it with 400.
-var ErrInvalid = fmt.Errorf("invalid provider package: %w", archive.ErrInvalid)
+var ErrInvalid error = &sentinel{"invalid provider package", archive.ErrInvalid}
 
 // ErrTooLarge means an archive exceeds a size or entry-count limit. It wraps
 // archive.ErrTooLarge (413).
-var ErrTooLarge = fmt.Errorf("provider package too large: %w", archive.ErrTooLarge)
+var ErrTooLarge error = &sentinel{"provider package too large", archive.ErrTooLarge}
+
+// sentinel is an error with its own message that is also its base.
+type sentinel struct {
+	msg  string
+	base error
+}
+
+func (e *sentinel) Error() string { return e.msg }
+func (e *sentinel) Unwrap() error { return e.base }
 
 // Addr is a provider's origin address, HOSTNAME/NAMESPACE/TYPE, as tofu names
 // it in required_providers (registry.opentofu.org/hashicorp/local) and in the
