@@ -95,6 +95,7 @@ func newRouter(h *Handler) *mux.Router {
 	route(routeDetails, "/v1/modules"+ver+slash, h.api(h.details), readMethods...)
 	route(routeLatest, "/v1/modules"+mod+slash, h.api(h.details), readMethods...)
 	route(routeSearch, "/v1/modules/search", h.api(h.search), readMethods...)
+	providerRoutes(h, route) // the provider network mirror, /v1/providers/ (providers_http.go)
 	route(routeListNS, "/v1/modules/{"+varNS+"}"+slash, h.api(h.list), readMethods...)
 	route(routeList, "/v1/modules"+slash, h.api(h.list), readMethods...)
 	route(routeDiscovery, "/.well-known/terraform.json", http.HandlerFunc(h.discovery), readMethods...)

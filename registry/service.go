@@ -23,6 +23,7 @@ import (
 
 	"github.com/platdev/plat/registry/archive"
 	"github.com/platdev/plat/registry/auth"
+	"github.com/platdev/plat/registry/provider"
 	"github.com/platdev/plat/registry/store"
 )
 
@@ -32,6 +33,9 @@ type Config struct {
 	RequireReadToken bool
 	// Limits bound uploaded archives (archive.DefaultLimits when zero).
 	Limits archive.Limits
+	// ProviderLimits bound uploaded provider archives (provider.DefaultLimits
+	// when zero).
+	ProviderLimits provider.Limits
 	// GrantTTL is how long a download location stays valid when reads need a
 	// token (default 15 minutes).
 	GrantTTL time.Duration

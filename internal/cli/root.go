@@ -146,6 +146,7 @@ func New(env *Env) *cobra.Command {
 		newSchemaCmd(env),
 		newRegistryCmd(env),
 		newModuleCmd(env),
+		newProviderCmd(env),
 		newDriftCmd(env),
 	)
 	return root

@@ -183,6 +183,9 @@ func (s *Store) migrate(ctx context.Context) error {
 			return err
 		}
 	}
+	if err := s.migrateProviders(ctx, tx); err != nil {
+		return fmt.Errorf("provider tables: %w", err)
+	}
 	if err := s.backfillModules(ctx, tx); err != nil {
 		return fmt.Errorf("fill modules table: %w", err)
 	}
