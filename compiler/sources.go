@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/ast"
 
 	"github.com/platdev/plat/compiler/record"
 )
@@ -161,6 +162,7 @@ func collectRefs(v cue.Value, depth int, params map[string]bool, ctx *bool) {
 		}
 		return
 	}
+	scanSource(v, params, ctx)
 	op, args := v.Expr()
 	if op == cue.NoOp {
 		return
@@ -168,6 +170,30 @@ func collectRefs(v cue.Value, depth int, params map[string]bool, ctx *bool) {
 	for _, a := range args {
 		collectRefs(a, depth+1, params, ctx)
 	}
+}
+
+// scanSource adds the parameters v's source text names (parameters.X): what
+// evaluation leaves no trace of, such as the condition of a comprehension.
+func scanSource(v cue.Value, params map[string]bool, ctx *bool) {
+	src := v.Source()
+	if src == nil {
+		return
+	}
+	ast.Walk(src, func(n ast.Node) bool {
+		switch x := n.(type) {
+		case *ast.SelectorExpr:
+			if id, ok := x.X.(*ast.Ident); ok && id.Name == "parameters" {
+				if name, _, err := ast.LabelName(x.Sel); err == nil {
+					params[name] = true
+				}
+			}
+		case *ast.Ident:
+			if x.Name == "context" {
+				*ctx = true
+			}
+		}
+		return true
+	}, nil)
 }
 
 // paramOrigin is the origin of a value that is exactly parameter p of r.
