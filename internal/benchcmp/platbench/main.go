@@ -3,7 +3,7 @@
 // (between the bench:begin and bench:end markers). `make bench` runs it;
 // `make bench-smoke` runs every scenario once on tiny inputs so they do not rot.
 //
-//	go run ./internal/benchcmp/platbench [-smoke] [-only validate,render,registry,drift,cost] [-out BENCHMARKS.md]
+//	go run ./internal/benchcmp/platbench [-smoke] [-only validate,render,registry,drift,cost,trace] [-out BENCHMARKS.md]
 //
 // It expects the peers built by `scripts/tools.sh bench` (cue, conftest, tofu, the
 // local provider, wrk, nginx) and measures; it never fails on a slow result.
@@ -92,6 +92,7 @@ func run(ctx context.Context, args []string) error {
 		"registry": b.registry,
 		"drift":    b.drift,
 		"cost":     b.cost,
+		"trace":    b.trace,
 	}
 	for _, name := range strings.Split(*only, ",") {
 		f, ok := scenarios[strings.TrimSpace(name)]
