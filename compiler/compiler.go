@@ -76,6 +76,9 @@ type Input struct {
 	Stacks []Source
 	// Now decides which waivers have expired; zero means time.Now().
 	Now time.Time
+	// WaiverWarning, when positive, warns (IDWaiverExpiring) about every
+	// waiver that counts and runs out within it of Now.
+	WaiverWarning time.Duration
 	// Registry overrides the catalog's registry host and namespace.
 	Registry *Registry
 	// Format is the Terraform syntax.
@@ -152,7 +155,7 @@ func (c *Compiler) Compile(ctx context.Context, in Input) (*Result, Diagnostics)
 			all = append(all, Diagnostic{ID: "plat.canceled", Message: err.Error()})
 			break
 		}
-		sc := &stackCompiler{c: c, file: src.Name, now: now, reg: reg, format: in.Format, validate: in.Validate, wantCost: in.Cost}
+		sc := &stackCompiler{c: c, file: src.Name, now: now, waiverWarning: in.WaiverWarning, reg: reg, format: in.Format, validate: in.Validate, wantCost: in.Cost}
 		st := sc.compile(src.Data)
 		if in.Cost && sc.cost != nil {
 			res.Costs = append(res.Costs, sc.cost)
@@ -191,6 +194,8 @@ type stackCompiler struct {
 	cost     *StackCost
 	// platformFile is platform.cue with org.stack filled in for this stack.
 	platformFile cue.Value
+	// waiverWarning is Input.WaiverWarning.
+	waiverWarning time.Duration
 }
 
 type stackMeta struct {
@@ -656,6 +661,11 @@ func (s *stackCompiler) waiverCounts(g Guardrail, res string, id, exp *Node, vio
 		s.add(id.Pos, SeverityWarning, IDWaiverUnused, res,
 			fmt.Sprintf("waiver of %s for %s is not needed: the guardrail holds", g.ID, subject), "remove the waiver")
 		return false
+	}
+	if ends := day.AddDate(0, 0, 1); s.waiverWarning > 0 && ends.Sub(s.now) <= s.waiverWarning {
+		s.add(exp.Pos, SeverityWarning, IDWaiverExpiring, res,
+			fmt.Sprintf("waiver of %s for %s runs out after %s (%s)", g.ID, subject, exp.Str, WaiverLeft(s.now, ends)),
+			"fix the resource before then, or renew the waiver with a later expiry date")
 	}
 	return true
 }

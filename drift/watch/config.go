@@ -17,6 +17,7 @@ import (
 	"github.com/robfig/cron/v3"
 	"sigs.k8s.io/yaml"
 
+	"github.com/platdev/plat/compiler"
 	"github.com/platdev/plat/internal/userfile"
 )
 
@@ -41,11 +42,16 @@ type Config struct {
 	Kubeconfig string `json:"kubeconfig,omitempty"`
 	// Webhooks receive Slack-compatible messages when a stack changes.
 	Webhooks []Webhook `json:"webhooks,omitempty"`
+	// WaiverWarning is how long before a waiver of a watched stack runs out
+	// it is announced (14d, 336h; default 14d; 0: never).
+	WaiverWarning string `json:"waiverWarning,omitempty"`
 
 	// Resolved by LoadConfig.
 	dir      string
 	schedule cron.Schedule
 	timeout  time.Duration
+	// waiverWarning is WaiverWarning parsed.
+	waiverWarning time.Duration
 }
 
 // Webhook is one notification endpoint.
@@ -143,6 +149,14 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 		if home, err := os.UserHomeDir(); err == nil {
 			c.Kubeconfig = filepath.Join(home, c.Kubeconfig[2:])
 		}
+	}
+	c.waiverWarning = compiler.DefaultWaiverWarning
+	if c.WaiverWarning != "" {
+		d, err := compiler.ParseWaiverWarning(c.WaiverWarning)
+		if err != nil {
+			bad("waiverWarning: %v", err)
+		}
+		c.waiverWarning = d
 	}
 	for i, w := range c.Webhooks {
 		u, err := url.Parse(w.URL)

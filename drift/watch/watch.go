@@ -93,6 +93,7 @@ type service struct {
 	client  *http.Client
 	out     *dispatcher // one delivery queue per webhook
 	m       *metrics
+	waivers *waiverWatch
 
 	mu   sync.Mutex
 	last map[string]stackState // by stack name
@@ -136,6 +137,7 @@ func newService(opts Options) (*service, error) {
 	if err := os.MkdirAll(s.reports, 0o755); err != nil {
 		return nil, fmt.Errorf("reports directory: %w", err)
 	}
+	s.waivers = newWaiverWatch(s.m.reg, s.reports, s.cfg.waiverWarning, s.log)
 	s.loadPrevious()
 	return s, nil
 }
@@ -217,6 +219,9 @@ func (s *service) pass(ctx context.Context) {
 		s.record(*st, r.StartedAt)
 	}
 	s.m.forgetExcept(seen)
+	for _, m := range s.waivers.check(s.now(), s.cfg, dirs, len(s.cfg.Webhooks) > 0) {
+		s.out.send(m)
+	}
 	s.health.passEnded(s.now(), true)
 	s.m.passes.Inc()
 	s.m.lastPass.Set(float64(s.now().Unix()))

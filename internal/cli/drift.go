@@ -40,7 +40,7 @@ Terraform stacks are checked with a refresh-only plan (never applied, never
 written back); Crossplane stacks against the live objects of a cluster.
 See docs/drift.md.`,
 	}
-	cmd.AddCommand(newDriftCheckCmd(env), newDriftWatchCmd(env))
+	cmd.AddCommand(newDriftCheckCmd(env), newDriftWatchCmd(env), newDriftAcceptCmd(env))
 	return cmd
 }
 
@@ -56,7 +56,7 @@ func (f *checkerFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.tofu, "tofu", "", "tofu or terraform binary (default: $PLAT_TF_BINARY, then tofu, then terraform on PATH)")
 	cmd.Flags().DurationVar(&f.lockTimeout, "lock-timeout", terraform.DefaultLockTimeout, "how long to wait for a state lock held by someone else")
 	cmd.Flags().StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig for Crossplane stacks (default: $KUBECONFIG)")
-	cmd.Flags().StringVar(&f.catalog, "catalog", "", "catalog `DIR` the stacks were rendered with, for guardrails on live values (default: the shipped one)")
+	cmd.Flags().StringVar(&f.catalog, "catalog", "", "catalog `DIR` the stacks were rendered with, for guardrails on live values and accept (default: the shipped one)")
 }
 
 // tracer follows drift back to the stack files through each stack's render

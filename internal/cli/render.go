@@ -45,6 +45,7 @@ appended as Markdown to the job summary ($GITHUB_STEP_SUMMARY) when set.`,
 	}
 	catalogDir := addCatalogFlag(cmd)
 	crdsDir := addCRDsFlag(cmd)
+	waiverWarning := addWaiverWarningFlag(cmd)
 	cmd.Flags().StringArrayVarP(&files, "file", "f", nil, "stack `FILE` to render (repeatable; further arguments are stack files too)")
 	cmd.Flags().StringVarP(&out, "output", "o", "", "output `DIR`; each stack goes to DIR/<stack name>/")
 	cmd.Flags().BoolVar(&check, "check", false, "write nothing; exit 1 with a diff if DIR is not up to date")
@@ -60,6 +61,10 @@ appended as Markdown to the job summary ($GITHUB_STEP_SUMMARY) when set.`,
 			return usageErr(errors.New("render: no output directory; use -o DIR"))
 		}
 		in := compiler.Input{}
+		var err error
+		if in.WaiverWarning, err = waiverWarning(); err != nil {
+			return err
+		}
 		switch format {
 		case "hcl":
 		case "json":

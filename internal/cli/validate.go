@@ -30,6 +30,7 @@ Exit status: 0 clean (warnings allowed), 1 errors, 2 usage.`,
 	}
 	catalogDir := addCatalogFlag(cmd)
 	crdsDir := addCRDsFlag(cmd)
+	waiverWarning := addWaiverWarningFlag(cmd)
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json, sarif or github")
 	cmd.Flags().BoolVar(&cost, "cost", false, "add each stack's monthly cost estimate to the output")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
@@ -37,6 +38,10 @@ Exit status: 0 clean (warnings allowed), 1 errors, 2 usage.`,
 		case "text", "json", "sarif", "github":
 		default:
 			return usageErr(fmt.Errorf("validate: --format %q: want text, json, sarif or github", format))
+		}
+		warn, err := waiverWarning()
+		if err != nil {
+			return err
 		}
 		if len(args) == 0 {
 			args = []string{"."}
@@ -57,7 +62,7 @@ Exit status: 0 clean (warnings allowed), 1 errors, 2 usage.`,
 		var report *compiler.CostReport
 		if len(srcs) > 0 {
 			var res *compiler.Result
-			if res, diags, err = compileAndCheck(cmd, c, compiler.Input{Stacks: srcs, Validate: true, Cost: cost}, *crdsDir); err != nil {
+			if res, diags, err = compileAndCheck(cmd, c, compiler.Input{Stacks: srcs, Validate: true, Cost: cost, WaiverWarning: warn}, *crdsDir); err != nil {
 				return err
 			}
 			if cost {
