@@ -81,7 +81,7 @@ func (l *traceLoop) render(t *testing.T, work string) {
 // editDocument changes the platjson document's content on disk, behind tofu's back.
 func (l *traceLoop) editDocument(t *testing.T, edit map[string]string) {
 	t.Helper()
-	p := filepath.Join(l.dir, "shop-config.json")
+	p := filepath.Join(l.dir, "..", "shop-config.json")
 	b, err := os.ReadFile(p)
 	if err != nil {
 		t.Fatal(err)
@@ -214,5 +214,57 @@ func TestDriftTraceTofu(t *testing.T) {
 		if c.Stack != nil || c.Traced != nil || c.Guardrail != nil {
 			t.Errorf("tracing off: %s still traced: %+v", p, c)
 		}
+	}
+}
+
+// TestDriftAcceptLoopTofu closes the loop with real tofu: drift check, then
+// plat drift accept --write edits the stack file, a re-render picks the value
+// up and tofu plan -detailed-exitcode finds nothing to do. A live value that
+// breaks a guardrail is refused by accept and leaves the stack file as it is.
+func TestDriftAcceptLoopTofu(t *testing.T) {
+	l := newTraceLoop(t)
+	work := filepath.Dir(l.stackFile)
+
+	// A guardrail-breaking change first: refused, nothing written.
+	l.editDocument(t, map[string]string{"public": "true"})
+	before, err := os.ReadFile(l.stackFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := platRun(t, nil, "drift", "accept", "-q", "--write", "--tofu", l.tofu, "--catalog", l.cat, l.dir)
+	if code != 1 || !strings.Contains(out+errs, "settings.never-public") {
+		t.Fatalf("accept of a guardrail-breaking value: exit %d, want 1 naming settings.never-public\n%s%s", code, out, errs)
+	}
+	if after, _ := os.ReadFile(l.stackFile); string(after) != string(before) {
+		t.Fatalf("refused accept changed the stack file:\n%s", after)
+	}
+	l.editDocument(t, map[string]string{"public": "false"})
+
+	// A change within the guardrails: adopted.
+	l.editDocument(t, map[string]string{"replicas": "3"})
+	_, report := l.check(t, "text")
+	if !strings.Contains(report, "platform.yaml:16:19: config.replicas: declared 2, live 3") {
+		t.Fatalf("drift check does not name the stack field:\n%s", report)
+	}
+	code, out, errs = platRun(t, nil, "drift", "accept", "-q", "--write", "--tofu", l.tofu, "--catalog", l.cat, l.dir)
+	if code != 0 {
+		t.Fatalf("drift accept --write: exit %d\n%s%s", code, out, errs)
+	}
+	got, err := os.ReadFile(l.stackFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(got), "        owner: alice\n        replicas: 3\n") {
+		t.Fatalf("stack file after accept:\n%s", got)
+	}
+	l.render(t, work)
+	if out, err := runTF(t, l.tofu, l.dir, l.env, "plan", "-detailed-exitcode", "-input=false", "-no-color"); err != nil {
+		t.Fatalf("tofu plan -detailed-exitcode after accept and re-render: %v (exit 2 means changes)\n%s", err, out)
+	}
+	// Until tofu next writes the state it still holds the old value; an apply
+	// with nothing to change records the live one, and then nothing drifts.
+	mustTF(t, l.tofu, l.dir, l.env, "apply", "-auto-approve", "-input=false", "-no-color")
+	if code, out, errs := platRun(t, nil, "drift", "check", "-q", "--tofu", l.tofu, "--catalog", l.cat, l.dir); code != 0 {
+		t.Fatalf("drift check after accept: exit %d\n%s%s", code, out, errs)
 	}
 }

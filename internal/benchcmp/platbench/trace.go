@@ -77,7 +77,7 @@ func (b *bench) trace(ctx context.Context) error {
 			}
 		}
 		// Drift behind tofu's back: three traced changes, one breaking a guardrail.
-		doc := filepath.Join(d, name+"-config.json")
+		doc := filepath.Join(work, "out", name+"-config.json")
 		b2, err := os.ReadFile(doc)
 		if err != nil {
 			return err

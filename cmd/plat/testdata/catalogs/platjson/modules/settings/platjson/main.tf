@@ -1,5 +1,6 @@
 resource "platjson_document" "this" {
-  path = "${path.root}/${var.name}.json"
+  # Outside the rendered stack directory, which plat render replaces.
+  path = "${path.root}/../${var.name}.json"
   content = {
     owner    = var.owner
     replicas = tostring(var.replicas)
