@@ -32,15 +32,52 @@ const maxTraceDepth = 8
 // template; ok is false when v is a struct or list that is no reference (its
 // fields have origins of their own).
 func (s *stackCompiler) traceOrigin(r *resource, v cue.Value) (record.Origin, bool) {
+	// What an expression of the template reaches is the same for every
+	// resource of the template: it is worked out once per field and
+	// expression (path and position in the template), and only whether the
+	// stack sets the parameter is looked up per resource.
+	key := v.Path().String() + "@" + v.Pos().String()
+	t := r.tmpl
+	o, ok := t.origins[key]
+	if !ok {
+		o = templateOrigin(v)
+		if t.origins == nil {
+			t.origins = map[string]cachedOrigin{}
+		}
+		t.origins[key] = o
+	}
+	if o.param != "" {
+		return s.paramOrigin(r, o.param), true
+	}
+	return o.origin, o.final
+}
+
+// cachedOrigin is the origin of a template's expression, for any resource:
+// param when it is exactly a parameter, else origin; final is false for a
+// struct or list whose fields have origins of their own.
+type cachedOrigin struct {
+	param  string
+	origin record.Origin
+	final  bool
+}
+
+func templateOrigin(v cue.Value) cachedOrigin {
 	if p, isParam, isCtx := refOf(v); isParam {
-		return s.paramOrigin(r, p), true
+		return cachedOrigin{param: p, final: true}
 	} else if isCtx {
-		return record.Origin{Origin: record.OriginContext}, true
+		return cachedOrigin{origin: record.Origin{Origin: record.OriginContext}, final: true}
 	}
 	switch v.IncompleteKind() {
 	case cue.StructKind, cue.ListKind:
-		return record.Origin{}, false
+		return cachedOrigin{}
 	}
+	o := leafOrigin(v)
+	return cachedOrigin{origin: o, final: true}
+}
+
+// leafOrigin is the origin of a value that is no reference to a parameter
+// or the context.
+func leafOrigin(v cue.Value) record.Origin {
 	params := map[string]bool{}
 	ctx := false
 	collectRefs(v, 0, params, &ctx)
@@ -51,11 +88,11 @@ func (s *stackCompiler) traceOrigin(r *resource, v cue.Value) (record.Origin, bo
 			ps = append(ps, p)
 		}
 		sort.Strings(ps)
-		return record.Origin{Origin: record.OriginDerived, Parameters: ps}, true
+		return record.Origin{Origin: record.OriginDerived, Parameters: ps}
 	case ctx:
-		return record.Origin{Origin: record.OriginContext}, true
+		return record.Origin{Origin: record.OriginContext}
 	}
-	return record.Origin{Origin: record.OriginConstant}, true
+	return record.Origin{Origin: record.OriginConstant}
 }
 
 // refOf says whether v is exactly a reference to a parameter (and which) or
