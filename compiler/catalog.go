@@ -118,10 +118,11 @@ type Template struct {
 	params        cue.Value
 	paramsContext []string
 
-	src     []byte               // template.cue
-	parsed  bool                 // src parses
-	uses    map[string]int       // resources compiled per target
-	targets map[string]cue.Value // see instanceBase
+	src     []byte                  // template.cue
+	parsed  bool                    // src parses
+	uses    map[string]int          // resources compiled per target
+	targets map[string]cue.Value    // see instanceBase
+	origins map[string]cachedOrigin // see traceOrigin
 }
 
 func (c *Compiler) loadSchemas() error {

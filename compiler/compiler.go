@@ -20,6 +20,8 @@ import (
 
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/cuecontext"
+
+	"github.com/platdev/plat/compiler/record"
 )
 
 // Compiler compiles stacks against one catalog. It is safe for concurrent use;
@@ -227,6 +229,8 @@ type resource struct {
 	objects []map[string]any
 	outErr  error
 	cost    *ResourceCost // with stackCompiler.wantCost
+	// record says where the rendered values come from (not with Validate).
+	record *record.Resource
 }
 
 func (s *stackCompiler) add(p Pos, sev Severity, id, resource, msg, hint string) {
@@ -357,6 +361,12 @@ func (s *stackCompiler) compile(src []byte) *Stack {
 		st.Files, err = s.renderTerraform(m, tags, resources)
 	case "crossplane":
 		st.Files, err = s.renderCrossplane(m, tags, resources)
+	}
+	if err == nil && !s.validate {
+		var f File
+		if f, err = s.sourcesFile(m, spec.Get("waivers"), resources); err == nil {
+			st.Files = append(st.Files, f)
+		}
 	}
 	if err != nil {
 		s.add(root.Pos, SeverityError, IDCatalog, "", err.Error(), "report this to the platform team")
@@ -525,6 +535,9 @@ func (s *stackCompiler) resources(list *Node, m stackMeta, tags map[string]strin
 			if err := v.LookupPath(pathCpResources).Decode(&r.objects); err != nil {
 				r.outErr = fmt.Errorf("template %s: crossplane.resources: %s", t.Name, errorText(err))
 			}
+		}
+		if !s.validate && r.outErr == nil {
+			s.traceResource(r, v, m.target)
 		}
 	}
 	return out

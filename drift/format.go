@@ -123,7 +123,12 @@ func WriteText(w io.Writer, r Report) error {
 				fmt.Fprintf(&b, "  %s %s: %s\n", mark, res.Address, actionText(res.Action))
 				for _, c := range res.Changes {
 					d, l := changeValues(c)
-					fmt.Fprintf(&b, "      %s: %s -> %s\n", c.Path, d, l)
+					mark := ""
+					if u := UntracedText(c); u != "" {
+						mark = " (" + u + ")"
+					}
+					fmt.Fprintf(&b, "      %s: %s -> %s%s\n", c.Path, d, l, mark)
+					writeTraceText(&b, c)
 				}
 				for _, c := range res.Conditions {
 					fmt.Fprintf(&b, "      condition %s=%s %s\n", c.Type, c.Status, c.Reason)
@@ -134,6 +139,9 @@ func WriteText(w io.Writer, r Report) error {
 		}
 	}
 	fmt.Fprintln(&b, summaryLine(r.Summary))
+	if n := GuardrailViolations(r); n > 0 {
+		fmt.Fprintf(&b, "!! %s on live state\n", plural(n, "guardrail violation"))
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -155,6 +163,9 @@ func WriteMarkdown(w io.Writer, r Report) error {
 	var b strings.Builder
 	b.WriteString("## Drift report\n\n")
 	fmt.Fprintf(&b, "%s\n", summaryLine(r.Summary))
+	if n := GuardrailViolations(r); n > 0 {
+		fmt.Fprintf(&b, "\n:rotating_light: **%s on live state**\n", plural(n, "guardrail violation"))
+	}
 	for _, s := range r.Stacks {
 		WriteStackMarkdown(&b, s)
 	}
@@ -174,10 +185,19 @@ func WriteStackMarkdown(b *strings.Builder, s StackReport) {
 		fmt.Fprintf(b, "%s\n%s\n%s\n", fence, strings.TrimRight(s.Error, "\n"), fence)
 	case StatusDrifted:
 		fmt.Fprintf(b, "\n### :warning: %s: drifted (%s)\n\n", mdCode(s.Dir), plural(len(s.Resources), "resource"))
-		b.WriteString("| resource | action | attribute | declared | live |\n| --- | --- | --- | --- | --- |\n")
+		withTrace := traced(s)
+		if withTrace {
+			b.WriteString("| resource | action | attribute | declared | live | stack file |\n| --- | --- | --- | --- | --- | --- |\n")
+		} else {
+			b.WriteString("| resource | action | attribute | declared | live |\n| --- | --- | --- | --- | --- |\n")
+		}
 		for _, res := range s.Resources {
 			if len(res.Changes) == 0 {
-				fmt.Fprintf(b, "| %s | %s | | | |\n", mdCode(res.Address), actionText(res.Action))
+				fmt.Fprintf(b, "| %s | %s | | | |", mdCode(res.Address), actionText(res.Action))
+				if withTrace {
+					b.WriteString(" |")
+				}
+				b.WriteString("\n")
 				continue
 			}
 			for i, c := range res.Changes {
@@ -186,7 +206,11 @@ func WriteStackMarkdown(b *strings.Builder, s StackReport) {
 					addr, act = mdCode(res.Address), actionText(res.Action)
 				}
 				d, l := changeValues(c)
-				fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", addr, act, mdCode(c.Path), mdCode(d), mdCode(l))
+				fmt.Fprintf(b, "| %s | %s | %s | %s | %s |", addr, act, mdCode(c.Path), mdCode(d), mdCode(l))
+				if withTrace {
+					fmt.Fprintf(b, " %s |", traceCell(c))
+				}
+				b.WriteString("\n")
 			}
 		}
 	default:

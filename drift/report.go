@@ -129,16 +129,59 @@ type AttributeChange struct {
 	Live     any `json:"live"`
 	// Sensitive is true when the values were masked.
 	Sensitive bool `json:"sensitive,omitempty"`
-	// Stack is the stack-file field the change traces back to (trace.go).
+
+	// The fields below say where the attribute comes from (see Tracer and
+	// docs/drift.md). They are set only for stacks that carry a render record.
+
+	// Stack is the stack-file parameter the attribute traces back to.
 	Stack *StackField `json:"stack,omitempty"`
-	// Traced is false when the change traces to nothing in the stack file.
+	// Traced is false when the attribute traces back to no stack-file
+	// parameter; Origin then says what decided its value, where known.
 	Traced *bool `json:"traced,omitempty"`
-	// Origin says where an untraced value comes from, where known: default,
-	// derived, provider or computed.
+	// Origin is OriginDefault when Stack names a parameter the stack file does
+	// not set (the template's default), and for untraced attributes one of
+	// OriginDerived, OriginProvider or OriginComputed.
 	Origin string `json:"origin,omitempty"`
+	// Input is the module input (Terraform) the attribute is set from, and
+	// Function the module's expression when it is a function of that input
+	// rather than the input itself (tostring(var.replicas)).
+	Input    string `json:"input,omitempty"`
+	Function string `json:"function,omitempty"`
 	// Guardrail is the template guardrail the live value breaks.
 	Guardrail *GuardrailViolation `json:"guardrail,omitempty"`
 }
+
+// StackField is the place in the stack file a drifted attribute comes from.
+type StackField struct {
+	// File is the stack file as plat render named it; Line and Col point at
+	// the parameter's value or, when the stack file does not set it, at the
+	// resource's with: (where plat drift accept adds it).
+	File      string `json:"file"`
+	Line      int    `json:"line"`
+	Col       int    `json:"col"`
+	Resource  string `json:"resource"`
+	Parameter string `json:"parameter"`
+	// Declared is the parameter's value; Live the value that would produce
+	// the live attribute, present only when the mapping is direct or
+	// invertible.
+	Declared any `json:"declared"`
+	Live     any `json:"live,omitempty"`
+}
+
+// GuardrailViolation is a template guardrail that the live state breaks.
+type GuardrailViolation struct {
+	ID       string `json:"id"`
+	Severity string `json:"severity"`
+	Message  string `json:"message"`
+}
+
+// Origins of untraced attributes (AttributeChange.Origin).
+const (
+	OriginDefault  = "default"  // the template's default for a parameter the stack does not set
+	OriginDerived  = "derived"  // computed by the template or the module from several values, or fixed by them
+	OriginProvider = "provider" // not set by the module: the provider's default or a value it computes
+	OriginComputed = "computed" // computed by the provider after creation
+)
 
 // Condition is a Kubernetes status condition (Synced, Ready).
 type Condition struct {

@@ -79,6 +79,9 @@ type RunOptions struct {
 	Progress func(Event)
 	// Now returns the current time; nil means time.Now. Tests pin it.
 	Now func() time.Time
+	// Trace, if set, follows drifted attributes back to the stack file and
+	// checks guardrails on the live values (docs/drift.md).
+	Trace *Tracer
 }
 
 // DefaultGrace is RunOptions.Grace when unset: longer than the terraform
@@ -195,6 +198,7 @@ func checkOne(ctx context.Context, dir string, opts RunOptions, now func() time.
 		sr.Resources, n = rules.Apply(sr.Resources)
 		sr.Ignored += n
 	}
+	opts.Trace.Trace(cctx, dir, kind, &sr)
 	sr.Status = statusOf(sr)
 	return sr
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -36,6 +37,8 @@ import (
 //	kube apply FILE...                             server-side apply, creating namespaces
 //	kube patch APIVERSION KIND NS NAME JSON [status]  JSON merge patch
 //	kube delete APIVERSION KIND NS NAME
+//	kube diff FILE...                              server-side diff: fails when a server-side
+//	                                               apply (dry run) of FILE would change a live object
 func TestScriptCrossplane(t *testing.T) {
 	srv := kubetest.Start(t)
 	shared := testtools.SharedDir(t)
@@ -123,6 +126,12 @@ func (k *kube) run(ts *testscript.TestScript, neg bool, args []string) {
 		if ri, err = k.resource(args[1], args[2], args[3]); err == nil {
 			_, err = ri.Patch(ctx, args[4], types.MergePatchType, []byte(args[5]), metav1.PatchOptions{}, args[6:]...)
 		}
+	case "diff":
+		for _, f := range args[1:] {
+			if err = k.diff(ctx, ts, ts.MkAbs(f)); err != nil {
+				break
+			}
+		}
 	case "delete":
 		if len(args) != 5 {
 			ts.Fatalf("usage: kube delete APIVERSION KIND NAMESPACE NAME")
@@ -143,6 +152,45 @@ func (k *kube) run(ts *testscript.TestScript, neg bool, args []string) {
 	case !neg && err != nil:
 		ts.Fatalf("kube %s: %v", strings.Join(args, " "), err)
 	}
+}
+
+// diff server-side applies every manifest of file as a dry run and compares
+// the object the server would then hold with the live one (spec, labels and
+// annotations): the server-side diff kubectl diff shows. Any difference is an
+// error naming the object.
+func (k *kube) diff(ctx context.Context, ts *testscript.TestScript, file string) error {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	ms, err := yamlpos.Parse(filepath.Base(file), b)
+	if err != nil {
+		return err
+	}
+	for _, m := range ms {
+		u := &unstructured.Unstructured{Object: m.Object}
+		ri, err := k.resource(u.GetAPIVersion(), u.GetKind(), u.GetNamespace())
+		if err != nil {
+			return err
+		}
+		live, err := ri.Get(ctx, u.GetName(), metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		next, err := ri.Apply(ctx, u.GetName(), u, metav1.ApplyOptions{FieldManager: "kubectl", Force: true, DryRun: []string{metav1.DryRunAll}})
+		if err != nil {
+			return err
+		}
+		for _, f := range [][]string{{"spec"}, {"metadata", "labels"}, {"metadata", "annotations"}} {
+			a, _, _ := unstructured.NestedFieldNoCopy(live.Object, f...)
+			n, _, _ := unstructured.NestedFieldNoCopy(next.Object, f...)
+			if !reflect.DeepEqual(a, n) {
+				return fmt.Errorf("%s %s: %s differs:\n live %v\n file %v", u.GetKind(), u.GetName(), strings.Join(f, "."), a, n)
+			}
+		}
+		fmt.Fprintf(ts.Stdout(), "%s/%s unchanged\n", strings.ToLower(u.GetKind()), u.GetName())
+	}
+	return nil
 }
 
 // apply server-side applies every manifest of file, creating its namespace.

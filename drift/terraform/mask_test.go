@@ -42,7 +42,17 @@ func changes(rs []drift.ResourceDrift) string {
 	if len(rs) != 1 {
 		return fmt.Sprint(rs)
 	}
-	return fmt.Sprint(rs[0].Changes)
+	// Only what the checker sets (the trace fields are the tracer's).
+	type plain struct {
+		Path           string
+		Declared, Live any
+		Sensitive      bool
+	}
+	out := make([]plain, 0, len(rs[0].Changes))
+	for _, c := range rs[0].Changes {
+		out = append(out, plain{c.Path, c.Declared, c.Live, c.Sensitive})
+	}
+	return fmt.Sprint(out)
 }
 
 // Keys of a sensitive map (for example a map variable marked sensitive) are

@@ -22,9 +22,13 @@ type metrics struct {
 	webhookRetries  prometheus.Counter
 	webhookFailures prometheus.Counter
 	webhookDropped  prometheus.Counter
+	guardrails      *prometheus.GaugeVec
 
 	mu     sync.Mutex
 	stacks map[string]bool
+	// rails holds, per stack, the guardrail label pairs (id, severity) set in
+	// the latest pass, so the ones no longer broken are removed.
+	rails map[string]map[[2]string]bool
 }
 
 var statuses = []drift.Status{drift.StatusClean, drift.StatusDrifted, drift.StatusError}
@@ -51,10 +55,14 @@ func newMetrics() *metrics {
 			Help: "Webhook messages given up on after all attempts."}),
 		webhookDropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "plat_drift_webhook_dropped_total",
 			Help: "Webhook messages dropped unsent: the webhook's queue was full (the oldest is dropped) or shutdown came first."}),
+		guardrails: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "plat_drift_guardrail_violations",
+			Help: "Drifted attributes whose live value breaks a template guardrail, per stack, guardrail and severity, in the latest pass."},
+			[]string{"stack", "guardrail", "severity"}),
 		stacks: map[string]bool{},
+		rails:  map[string]map[[2]string]bool{},
 	}
 	m.reg.MustRegister(m.status, m.resources, m.duration, m.errors, m.passes, m.lastPass,
-		m.webhookSent, m.webhookRetries, m.webhookFailures, m.webhookDropped,
+		m.webhookSent, m.webhookRetries, m.webhookFailures, m.webhookDropped, m.guardrails,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -76,6 +84,36 @@ func (m *metrics) observe(st drift.StackReport) {
 	if st.Status == drift.StatusError {
 		c.Inc()
 	}
+	m.observeGuardrails(st)
+}
+
+// observeGuardrails sets the stack's guardrail violation series. A stack that
+// could not be checked keeps those of its last pass.
+func (m *metrics) observeGuardrails(st drift.StackReport) {
+	if st.Status == drift.StatusError {
+		return
+	}
+	counts := map[[2]string]int{}
+	for _, r := range st.Resources {
+		for _, c := range r.Changes {
+			if g := c.Guardrail; g != nil {
+				counts[[2]string{g.ID, g.Severity}]++
+			}
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for k := range m.rails[st.Dir] {
+		if _, ok := counts[k]; !ok {
+			m.guardrails.DeleteLabelValues(st.Dir, k[0], k[1])
+		}
+	}
+	now := map[[2]string]bool{}
+	for k, n := range counts {
+		m.guardrails.WithLabelValues(st.Dir, k[0], k[1]).Set(float64(n))
+		now[k] = true
+	}
+	m.rails[st.Dir] = now
 }
 
 // forgetExcept drops the series of stacks no longer matched by the config.
@@ -93,5 +131,9 @@ func (m *metrics) forgetExcept(keep map[string]bool) {
 		m.resources.DeleteLabelValues(st)
 		m.duration.DeleteLabelValues(st)
 		m.errors.DeleteLabelValues(st)
+		for k := range m.rails[st] {
+			m.guardrails.DeleteLabelValues(st, k[0], k[1])
+		}
+		delete(m.rails, st)
 	}
 }

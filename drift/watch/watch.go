@@ -28,6 +28,9 @@ import (
 type Options struct {
 	Config   *Config
 	Checkers map[drift.Kind]drift.Checker
+	// Trace, if set, traces drift back to the stack files and checks
+	// guardrails on live values (drift.RunOptions.Trace).
+	Trace *drift.Tracer
 	// Log receives what the service does; nil discards it.
 	Log *slog.Logger
 	// Client posts webhooks; nil means a client with a 10s timeout.
@@ -201,6 +204,7 @@ func (s *service) pass(ctx context.Context) {
 		Parallel: s.cfg.Parallel,
 		Timeout:  s.cfg.timeout,
 		Checkers: s.opts.Checkers,
+		Trace:    s.opts.Trace,
 	})
 	if ctx.Err() != nil {
 		s.health.passEnded(s.now(), false)

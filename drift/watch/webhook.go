@@ -42,6 +42,9 @@ func slackMessage(st drift.StackReport, prev drift.Status) message {
 		if prev == drift.StatusDrifted {
 			head = fmt.Sprintf(":warning: Drift changed in %s: %d resource(s) differ from what is declared", dir, len(st.Resources))
 		}
+		if n := drift.StackGuardrailViolations(st); n > 0 {
+			head = fmt.Sprintf(":rotating_light: %d guardrail violation(s) on live state. %s", n, head)
+		}
 	case drift.StatusError:
 		first, _, _ := strings.Cut(st.Error, "\n")
 		head = fmt.Sprintf(":x: %s could not be checked: %s", dir, code(first))
@@ -63,7 +66,17 @@ func slackMessage(st drift.StackReport, prev drift.Status) message {
 				if c.Sensitive {
 					d, l = drift.Masked, drift.Masked
 				}
-				lines = append(lines, fmt.Sprintf("    %s: %s → %s\n", code(c.Path), code(d), code(l)))
+				line := fmt.Sprintf("    %s: %s → %s", code(c.Path), code(d), code(l))
+				if u := drift.UntracedText(c); u != "" {
+					line += " _(" + slackEscape(u, false, maxCodeRunes) + ")_"
+				}
+				if sl := drift.StackLine(c); sl != "" {
+					line += "\n        " + code(sl)
+				}
+				if g := c.Guardrail; g != nil {
+					line += fmt.Sprintf("\n        :rotating_light: *guardrail violated* (%s) %s: %s", slackEscape(g.Severity, false, 20), code(g.ID), slackEscape(g.Message, false, maxCodeRunes))
+				}
+				lines = append(lines, line+"\n")
 			}
 		}
 	case drift.StatusError:

@@ -15,9 +15,11 @@ import (
 	"golang.org/x/term"
 
 	"github.com/platdev/plat/drift"
+	"github.com/platdev/plat/drift/kube"
 	"github.com/platdev/plat/drift/terraform"
 	"github.com/platdev/plat/drift/watch"
 	"github.com/platdev/plat/internal/atomicfile"
+	"github.com/platdev/plat/internal/pipeline"
 	"github.com/platdev/plat/internal/userfile"
 )
 
@@ -47,12 +49,31 @@ type checkerFlags struct {
 	tofu        string
 	lockTimeout time.Duration
 	kubeconfig  string
+	catalog     string
 }
 
 func (f *checkerFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.tofu, "tofu", "", "tofu or terraform binary (default: $PLAT_TF_BINARY, then tofu, then terraform on PATH)")
 	cmd.Flags().DurationVar(&f.lockTimeout, "lock-timeout", terraform.DefaultLockTimeout, "how long to wait for a state lock held by someone else")
 	cmd.Flags().StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig for Crossplane stacks (default: $KUBECONFIG)")
+	cmd.Flags().StringVar(&f.catalog, "catalog", "", "catalog `DIR` the stacks were rendered with, for guardrails on live values and accept (default: the shipped one)")
+}
+
+// tracer follows drift back to the stack files through each stack's render
+// record, and checks guardrails on live values with the catalog. PLAT_DRIFT_TRACE=off
+// turns it off (for the benchmark that measures what tracing costs).
+func (f *checkerFlags) tracer(env *Env) *drift.Tracer {
+	if env.Getenv("PLAT_DRIFT_TRACE") == "off" {
+		return nil
+	}
+	return &drift.Tracer{
+		Resolvers: map[drift.Kind]drift.Resolver{
+			drift.KindTerraform:  &terraform.Resolver{},
+			drift.KindCrossplane: kube.Resolver{},
+		},
+		Guardrails: &pipeline.DriftGuardrails{Dir: f.catalog},
+		Log:        env.Log,
+	}
 }
 
 // checkers builds the checker for each kind of stack. The returned func releases
@@ -176,6 +197,7 @@ Exit status: 0 no drift, 2 drift found, 1 any stack could not be checked
 				Timeout:  timeout,
 				Checkers: checkers,
 				Ignore:   rules,
+				Trace:    cf.tracer(env),
 			}
 			if !quiet {
 				p := newProgress(env.Stderr)
@@ -355,7 +377,7 @@ Configuration errors exit 2.`,
 			}
 			checkers, closeFn := cf.checkers(env)
 			defer closeFn()
-			err = watch.Run(cmd.Context(), watch.Options{Config: cfg, Checkers: checkers, Log: env.Log})
+			err = watch.Run(cmd.Context(), watch.Options{Config: cfg, Checkers: checkers, Trace: cf.tracer(env), Log: env.Log})
 			if err != nil {
 				return exit(driftExitError, err)
 			}

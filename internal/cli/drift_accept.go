@@ -17,13 +17,12 @@ import (
 // newDriftAcceptCmd builds `plat drift accept`.
 func newDriftAcceptCmd(env *Env) *cobra.Command {
 	var (
-		cf         checkerFlags
-		write      bool
-		report     string
-		parallel   int
-		timeout    time.Duration
-		quiet      bool
-		catalogDir *string
+		cf       checkerFlags
+		write    bool
+		report   string
+		parallel int
+		timeout  time.Duration
+		quiet    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "accept [DIR...] [--write]",
@@ -51,7 +50,7 @@ not be checked), 2 usage.`,
 			if timeout < 0 {
 				return usageErr(errors.New("--timeout must not be negative"))
 			}
-			c, err := loadCompiler(*catalogDir)
+			c, err := loadCompiler(cf.catalog)
 			if err != nil {
 				return err
 			}
@@ -72,7 +71,7 @@ not be checked), 2 usage.`,
 				}
 				checkers, closeFn := cf.checkers(env)
 				defer closeFn()
-				opts := drift.RunOptions{Dirs: args, Parallel: parallel, Timeout: timeout, Checkers: checkers}
+				opts := drift.RunOptions{Dirs: args, Parallel: parallel, Timeout: timeout, Checkers: checkers, Trace: cf.tracer(env)}
 				if !quiet {
 					p := newProgress(env.Stderr)
 					defer p.finish()
@@ -105,8 +104,7 @@ not be checked), 2 usage.`,
 			return nil
 		},
 	}
-	cf.register(cmd)
-	catalogDir = addCatalogFlag(cmd)
+	cf.register(cmd) // --catalog among them: the catalog render had, for compiling the edited stack
 	cmd.Flags().BoolVar(&write, "write", false, "edit the stack files in place (atomically) instead of printing a diff")
 	cmd.Flags().StringVar(&report, "report", "", "accept from a saved JSON drift report `FILE` instead of running a drift pass")
 	cmd.Flags().IntVar(&parallel, "parallel", runtime.NumCPU(), "stacks checked at once")

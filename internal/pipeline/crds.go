@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/platdev/plat/compiler"
+	"github.com/platdev/plat/compiler/record"
 	"github.com/platdev/plat/crd"
 )
 
@@ -48,6 +49,9 @@ func CheckCRDs(dir string, res *compiler.Result) (compiler.Diagnostics, error) {
 			continue
 		}
 		for _, f := range s.Files {
+			if path.Base(f.Path) == record.FileName {
+				continue // the render record, no manifest
+			}
 			files = append(files, crd.File{Path: f.Path, Data: f.Data, Objects: f.Objects})
 			sources = append(sources, s.Source)
 		}

@@ -180,3 +180,36 @@ func HelmEnv(t testing.TB) []string {
 		"HELM_CONFIG_HOME="+filepath.Join(d, "config"),
 		"HELM_DATA_HOME="+filepath.Join(d, "data"))
 }
+
+var (
+	platjsonOnce sync.Once
+	platjsonDir  string
+	platjsonErr  error
+)
+
+// PlatJSONMirror returns a filesystem mirror directory holding the test-only
+// plat/platjson provider (internal/testprovider) as registry.opentofu.org/
+// plat/platjson 0.1.0, built once per test process.
+func PlatJSONMirror(t testing.TB) string {
+	t.Helper()
+	SkipShort(t, "the platjson test provider (go build) and tofu")
+	platjsonOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "plat-platjson-mirror-")
+		if err != nil {
+			platjsonErr = err
+			return
+		}
+		out := filepath.Join(dir, "registry.opentofu.org/plat/platjson/0.1.0/linux_amd64/terraform-provider-platjson_v0.1.0")
+		cmd := exec.Command("go", "build", "-o", out, "./internal/testprovider")
+		cmd.Dir = RepoRoot(t)
+		if b, err := cmd.CombinedOutput(); err != nil {
+			platjsonErr = fmt.Errorf("build the platjson test provider: %v\n%s", err, b)
+			return
+		}
+		platjsonDir = dir
+	})
+	if platjsonErr != nil {
+		t.Fatal(platjsonErr)
+	}
+	return platjsonDir
+}

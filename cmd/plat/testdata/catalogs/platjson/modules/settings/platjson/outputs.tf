@@ -1,0 +1,3 @@
+output "path" {
+  value = platjson_document.this.path
+}

@@ -1,0 +1,6 @@
+terraform {
+  required_version = ">= 1.6.0"
+  required_providers {
+    platjson = { source = "plat/platjson" }
+  }
+}
