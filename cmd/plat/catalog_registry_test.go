@@ -237,3 +237,77 @@ func srv2host(pin []byte) string {
 	}
 	return ""
 }
+
+// TestPreCommitPinnedCatalog runs real pre-commit in an application repository
+// that pins a catalog published to a real registry, with the registry stopped
+// after the first fetch: the hook validates offline through the pinned
+// catalog, never the embedded one. The pinned catalog allows at most 50 GB of
+// postgres storage where the embedded one allows 2,000, so a stack asking for
+// 100 GB passes with the embedded catalog and fails with the pinned one.
+func TestPreCommitPinnedCatalog(t *testing.T) {
+	p := newPreCommit(t)
+	f := newFixture(t)
+	srv := startServe(t, "--data", f.data, "--tls-cert", f.cert, "--tls-key", f.key)
+	url := "https://" + srv.hostport
+	cache := t.TempDir()
+	env := map[string]string{"PLAT_TOKEN": f.publishToken, "SSL_CERT_FILE": f.ca, "PLAT_CACHE_DIR": cache}
+
+	tight := copyCatalog(t, srv.hostport, func(s string) string {
+		out := strings.Replace(s, "int & >=20 & <=2000", "int & >=20 & <=50", 1)
+		if out == s {
+			t.Fatal("postgres template has no storageGB range 20-2000 to tighten; update the test")
+		}
+		return out
+	})
+	if code, out, errs := platRun(t, env, "catalog", "publish", tight, "--registry", url, "--namespace", "acme", "--name", "golden", "--version", "1.0.0"); code != 0 {
+		t.Fatalf("catalog publish: exit %d\n%s%s", code, out, errs)
+	}
+
+	app := filepath.Join(p.tmp, "app")
+	if err := os.MkdirAll(filepath.Join(app, "svc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p.must(t, app, p.git, "init", "--quiet")
+	writeFiles(t, app, map[string]string{
+		".pre-commit-config.yaml": p.config(),
+		"svc/platform.yaml": `apiVersion: plat/v1
+kind: Stack
+metadata: {name: orders, team: web, environment: dev, costCenter: CC-1000}
+spec: {target: terraform, region: eu-west-1, resources: [{name: db, template: postgres, with: {storageGB: 40}}]}
+`,
+	})
+	t.Chdir(filepath.Join(app, "svc"))
+	if code, out, errs := platRun(t, env, "catalog", "pin", url+"/acme/golden@1.0.0"); code != 0 {
+		t.Fatalf("catalog pin: exit %d\n%s%s", code, out, errs)
+	}
+	if _, err := os.Stat(filepath.Join(app, "plat-catalog.yaml")); err != nil {
+		t.Fatalf("pin file at the repository root: %v", err)
+	}
+	// The first fetch fills the cache; from here on the registry is gone.
+	if code, _, errs := platRun(t, env, "validate", "platform.yaml"); code != 0 {
+		t.Fatalf("validate through the pin: exit %d\n%s", code, errs)
+	}
+	srv.stop(t)
+
+	hookEnv := []string{"PLAT_CACHE_DIR=" + cache}
+	p.must(t, app, p.git, "add", "-A")
+	out, code := p.run(t, app, hookEnv, p.bin, "run", "--all-files")
+	if code != 0 || !strings.Contains(out, "Passed") {
+		t.Fatalf("pre-commit with the pinned catalog, registry stopped: exit %d\n%s", code, out)
+	}
+
+	writeFiles(t, app, map[string]string{"svc/platform.yaml": `apiVersion: plat/v1
+kind: Stack
+metadata: {name: orders, team: web, environment: dev, costCenter: CC-1000}
+spec: {target: terraform, region: eu-west-1, resources: [{name: db, template: postgres, with: {storageGB: 100}}]}
+`})
+	// The embedded catalog accepts 100 GB: only the pinned one refuses it.
+	if code, _, errs := platRun(t, env, "validate", "--catalog", filepath.Join(testtools.RepoRoot(t), "catalog"), "platform.yaml"); code != 0 {
+		t.Fatalf("the shipped catalog should accept 100 GB: exit %d\n%s", code, errs)
+	}
+	p.must(t, app, p.git, "add", "-A")
+	out, code = p.run(t, app, hookEnv, p.bin, "run", "--all-files")
+	if code != 1 || !strings.Contains(out, "Failed") || !strings.Contains(out, "svc/platform.yaml:4:") || !strings.Contains(out, "storageGB") {
+		t.Fatalf("pre-commit should refuse 100 GB through the pinned catalog: exit %d\n%s", code, out)
+	}
+}

@@ -33,46 +33,79 @@ func TestScriptCompiler(t *testing.T) {
 // TestPreCommitHook runs real pre-commit in a fresh git repository whose
 // .pre-commit-config.yaml uses this repository (a clone of HEAD) as the hook
 // source, on a passing and then a failing stack file.
-func TestPreCommitHook(t *testing.T) {
-	git := testtools.Bin(t, "git")
-	preCommit := testtools.Bin(t, "pre-commit")
-	root := testtools.RepoRoot(t)
-	tmp := t.TempDir()
+// preCommit is what a test needs to run real pre-commit with this commit of
+// plat as the hook source: a clone of the repository at HEAD (pre-commit builds
+// plat from it with language: golang) and the environment pre-commit runs in.
+type preCommit struct {
+	bin, git, src, rev, tmp string
+	env                     []string
+}
 
+func newPreCommit(t *testing.T) *preCommit {
+	t.Helper()
+	p := &preCommit{git: testtools.Bin(t, "git"), bin: testtools.Bin(t, "pre-commit"), tmp: t.TempDir()}
+	root := testtools.RepoRoot(t)
+	p.rev = strings.TrimSpace(p.must(t, root, p.git, "rev-parse", "HEAD"))
+	p.src = filepath.Join(p.tmp, "plat-src")
+	p.must(t, p.tmp, p.git, "clone", "--quiet", root, p.src)
+	p.must(t, p.src, p.git, "checkout", "--quiet", p.rev)
+	modCache := strings.TrimSpace(p.must(t, root, "go", "env", "GOMODCACHE"))
+	p.env = []string{
+		"PRE_COMMIT_HOME=" + filepath.Join(p.tmp, "pre-commit-home"),
+		"GOMODCACHE=" + modCache, // reuse the module cache instead of downloading again
+		"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com",
+		"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com",
+	}
+	return p
+}
+
+// config is a .pre-commit-config.yaml using the plat-validate hook of the clone.
+func (p *preCommit) config() string {
+	return fmt.Sprintf("repos:\n  - repo: %s\n    rev: %s\n    hooks:\n      - id: plat-validate\n", p.src, p.rev)
+}
+
+func (p *preCommit) run(t *testing.T, dir string, env []string, name string, args ...string) (string, int) {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(append(os.Environ(), p.env...), env...)
+	out, err := cmd.CombinedOutput()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("%s %v: %v", name, args, err)
+	}
+	return string(out), code
+}
+
+func (p *preCommit) must(t *testing.T, dir string, name string, args ...string) string {
+	t.Helper()
+	out, code := p.run(t, dir, nil, name, args...)
+	if code != 0 {
+		t.Fatalf("%s %v: exit %d\n%s", name, args, code, out)
+	}
+	return out
+}
+
+func TestPreCommitHook(t *testing.T) {
+	p := newPreCommit(t)
+	git, preCommit, tmp := p.git, p.bin, p.tmp
 	run := func(dir string, env []string, name string, args ...string) (string, int) {
 		t.Helper()
-		cmd := exec.Command(name, args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), env...)
-		out, err := cmd.CombinedOutput()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatalf("%s %v: %v", name, args, err)
-		}
-		return string(out), code
+		return p.run(t, dir, env, name, args...)
 	}
 	must := func(dir string, name string, args ...string) string {
 		t.Helper()
-		out, code := run(dir, nil, name, args...)
-		if code != 0 {
-			t.Fatalf("%s %v: exit %d\n%s", name, args, code, out)
-		}
-		return out
+		return p.must(t, dir, name, args...)
 	}
-
-	rev := strings.TrimSpace(must(root, git, "rev-parse", "HEAD"))
-	src := filepath.Join(tmp, "plat-src")
-	must(tmp, git, "clone", "--quiet", root, src)
-	must(src, git, "checkout", "--quiet", rev)
 
 	repo := filepath.Join(tmp, "app")
 	if err := os.MkdirAll(filepath.Join(repo, "svc"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	must(repo, git, "init", "--quiet")
-	config := fmt.Sprintf("repos:\n  - repo: %s\n    rev: %s\n    hooks:\n      - id: plat-validate\n", src, rev)
+	config := p.config()
 	write := func(name, data string) {
 		t.Helper()
 		if err := os.WriteFile(filepath.Join(repo, name), []byte(data), 0o644); err != nil {
@@ -88,13 +121,7 @@ spec: {target: terraform, region: eu-west-1, resources: [{name: q, template: que
 	write("notes.yaml", "not: [a stack\n")
 	must(repo, git, "add", "-A")
 
-	modCache := strings.TrimSpace(must(root, "go", "env", "GOMODCACHE"))
-	env := []string{
-		"PRE_COMMIT_HOME=" + filepath.Join(tmp, "pre-commit-home"),
-		"GOMODCACHE=" + modCache, // reuse the module cache instead of downloading again
-		"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com",
-		"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com",
-	}
+	var env []string
 	out, code := run(repo, env, preCommit, "run", "--all-files")
 	if code != 0 || !regexp.MustCompile(`plat validate\.+Passed`).MatchString(out) {
 		t.Fatalf("pre-commit on a valid stack: exit %d\n%s", code, out)
