@@ -246,6 +246,7 @@ func srv2host(pin []byte) string {
 // 100 GB passes with the embedded catalog and fails with the pinned one.
 func TestPreCommitPinnedCatalog(t *testing.T) {
 	p := newPreCommit(t)
+	shipped := filepath.Join(testtools.RepoRoot(t), "catalog")
 	f := newFixture(t)
 	srv := startServe(t, "--data", f.data, "--tls-cert", f.cert, "--tls-key", f.key)
 	url := "https://" + srv.hostport
@@ -302,7 +303,7 @@ metadata: {name: orders, team: web, environment: dev, costCenter: CC-1000}
 spec: {target: terraform, region: eu-west-1, resources: [{name: db, template: postgres, with: {storageGB: 100}}]}
 `})
 	// The embedded catalog accepts 100 GB: only the pinned one refuses it.
-	if code, _, errs := platRun(t, env, "validate", "--catalog", filepath.Join(testtools.RepoRoot(t), "catalog"), "platform.yaml"); code != 0 {
+	if code, _, errs := platRun(t, env, "validate", "--catalog", shipped, "platform.yaml"); code != 0 {
 		t.Fatalf("the shipped catalog should accept 100 GB: exit %d\n%s", code, errs)
 	}
 	p.must(t, app, p.git, "add", "-A")
