@@ -19,7 +19,9 @@ func installedVersion(t *testing.T, dir string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var m struct{ Modules []struct{ Key, Version string } }
+	var m struct {
+		Modules []struct{ Key, Version string }
+	}
 	if err := json.Unmarshal(b, &m); err != nil {
 		t.Fatal(err)
 	}
