@@ -147,6 +147,7 @@ func New(env *Env) *cobra.Command {
 		newRegistryCmd(env),
 		newModuleCmd(env),
 		newDriftCmd(env),
+		newInventoryCmd(env), newDiffCmd(env),
 	)
 	return root
 }
