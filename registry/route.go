@@ -91,6 +91,7 @@ func newRouter(h *Handler) *mux.Router {
 	route(routeHealth, "/healthz", http.HandlerFunc(h.healthz))
 	route(routeMetrics, "/metrics", h.metrics.handler)
 	route(routeUpload, "/api/v1/modules"+ver+slash, h.api(h.upload), uploadMethods...)
+	h.addUsage(route) // usage_http.go
 	return r
 }
 

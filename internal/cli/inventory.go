@@ -12,6 +12,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -23,7 +24,7 @@ import (
 // newInventoryCmd builds `plat inventory`.
 func newInventoryCmd(env *Env) *cobra.Command {
 	var (
-		format, out, regURL, repo, renderReg string
+		format, out, regURL, repo, renderReg, today string
 		push, withDiff                       bool
 	)
 	cmd := &cobra.Command{
@@ -50,6 +51,7 @@ version (docs/inventory.md). Exit status: 0, or 2 for usage and I/O errors
 	f.StringVar(&out, "out", "rendered", "output `DIR` holding the rendered stacks, as plat render -o DIR")
 	f.StringVar(&renderReg, "render-registry", "", "module registry `HOST[:PORT]/NAMESPACE` the output was rendered with (render --registry)")
 	f.BoolVar(&withDiff, "diff", false, "add a unified diff of each stale output file (json)")
+	f.StringVar(&today, "today", "", "count waiver expiry from this `YYYY-MM-DD` (default: today, UTC)")
 	f.BoolVar(&push, "push", false, "send the inventory to the registry given by --registry")
 	f.StringVar(&regURL, "registry", "", "registry `URL` to push to, e.g. https://registry.example.com")
 	f.StringVar(&repo, "repository", "", "repository `KEY` a push replaces (default: git's remote.origin.url, else the directory's name)")
@@ -64,6 +66,13 @@ version (docs/inventory.md). Exit status: 0, or 2 for usage and I/O errors
 			return usageErr(errors.New("inventory: --registry is where --push sends the inventory; add --push"))
 		}
 		opts := inventory.Options{Out: out, Diff: withDiff}
+		if today != "" {
+			day, err := time.Parse("2006-01-02", today)
+			if err != nil {
+				return usageErr(fmt.Errorf("inventory: --today %q: want YYYY-MM-DD", today))
+			}
+			opts.Now = day
+		}
 		if renderReg != "" {
 			r, err := compiler.ParseRegistry(renderReg)
 			if err != nil {
