@@ -25,7 +25,7 @@ import (
 func newInventoryCmd(env *Env) *cobra.Command {
 	var (
 		format, out, regURL, repo, renderReg, today string
-		push, withDiff                       bool
+		push, withDiff                              bool
 	)
 	cmd := &cobra.Command{
 		Use:   "inventory [PATH...]",
