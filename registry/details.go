@@ -20,6 +20,9 @@ type ModuleDetails struct {
 	Versions   []string   `json:"versions"`
 	SHA256     string     `json:"sha256"`
 	Size       int64      `json:"size"`
+	// Deprecated and Yanked are the version's lifecycle marks (lifecycle.go).
+	Deprecated *MarkJSON `json:"deprecated,omitempty"`
+	Yanked     *MarkJSON `json:"yanked,omitempty"`
 }
 
 // ModuleRoot documents a module's root: README, inputs and outputs.
@@ -76,5 +79,7 @@ func (s *Service) Details(ctx context.Context, tok *store.Token, k store.Key) (M
 	for _, x := range e.versions {
 		out.Versions = append(out.Versions, x.Version)
 	}
+	m := e.marks[v.Version]
+	out.Deprecated, out.Yanked = markJSON(m.Deprecated), markJSON(m.Yanked)
 	return out, nil
 }

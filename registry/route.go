@@ -5,6 +5,8 @@ import (
 	"slices"
 
 	"github.com/gorilla/mux"
+
+	"github.com/platdev/plat/registry/store"
 )
 
 // Route names. Each is the name of one gorilla/mux route and the "route" label of
@@ -24,6 +26,14 @@ const (
 	routeDownloadLt = "download_latest"
 	routeArchive    = "archive"
 	routeUpload     = "upload"
+
+	routeModuleDeprecate  = "module_deprecate"
+	routeModuleYank       = "module_yank"
+	routeCatalogUpload    = "catalog_upload"
+	routeCatalogVersions  = "catalog_versions"
+	routeCatalogDownload  = "catalog_download"
+	routeCatalogDeprecate = "catalog_deprecate"
+	routeCatalogYank      = "catalog_yank"
 )
 
 // Path variables. Each matches one non-empty path segment (mux's default
@@ -90,7 +100,17 @@ func newRouter(h *Handler) *mux.Router {
 	route(routeDiscovery, "/.well-known/terraform.json", http.HandlerFunc(h.discovery), readMethods...)
 	route(routeHealth, "/healthz", http.HandlerFunc(h.healthz))
 	route(routeMetrics, "/metrics", h.metrics.handler)
+	route(routeModuleDeprecate, "/api/v1/modules"+ver+"/deprecate"+slash, h.api(h.moduleMark(store.MarkDeprecated)), http.MethodPost)
+	route(routeModuleYank, "/api/v1/modules"+ver+"/yank"+slash, h.api(h.moduleMark(store.MarkYanked)), http.MethodPost)
 	route(routeUpload, "/api/v1/modules"+ver+slash, h.api(h.upload), uploadMethods...)
+	// Catalogs: /api/v1/catalogs/{ns}/{name}[/{version}[/download|/deprecate|/yank]].
+	cat := "/api/v1/catalogs/{" + varNS + "}/{" + varName + "}"
+	cver := cat + "/{" + varVersion + "}"
+	route(routeCatalogDownload, cver+"/download"+slash, h.catalogAPI(h.catalogDownload), readMethods...)
+	route(routeCatalogDeprecate, cver+"/deprecate"+slash, h.catalogMark(store.MarkDeprecated), http.MethodPost)
+	route(routeCatalogYank, cver+"/yank"+slash, h.catalogMark(store.MarkYanked), http.MethodPost)
+	route(routeCatalogUpload, cver+slash, h.catalogAPI(h.catalogUpload), uploadMethods...)
+	route(routeCatalogVersions, cat+slash, h.catalogAPI(h.catalogVersions), readMethods...)
 	h.addUsage(route) // usage_http.go
 	return r
 }

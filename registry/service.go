@@ -13,6 +13,7 @@ package registry
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"sync"
 	"time"
@@ -49,6 +50,10 @@ type Config struct {
 	// MaxConcurrentUploads bounds uploads held in memory at once (default 4);
 	// further uploads wait their turn.
 	MaxConcurrentUploads int
+	// CheckCatalog decides whether an uploaded catalog (its files, in memory)
+	// may be published; nil accepts any catalog that passes the archive checks.
+	// registry/serve sets it to the compiler's check (internal/catalogcheck).
+	CheckCatalog func(ctx context.Context, fsys fs.FS) error
 	// Log receives service events; nil discards them.
 	Log *slog.Logger
 }

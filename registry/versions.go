@@ -16,7 +16,8 @@ import (
 type moduleEntry struct {
 	versions  []store.Version // ascending semantic-version order
 	byVersion map[string]int
-	body      []byte // the versions endpoint's JSON response
+	marks     map[string]store.Marks // lifecycle marks by version
+	body      []byte                 // the versions endpoint's JSON response: yanked versions left out
 }
 
 // newVersionCache returns the cache of module version lists. Every tofu init
@@ -38,7 +39,11 @@ func (s *Service) module(ctx context.Context, ref store.Ref) (*moduleEntry, erro
 	if err != nil {
 		return nil, err
 	}
-	e := newModuleEntry(ref, vs)
+	marks, err := s.moduleMarks(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	e := newModuleEntry(ref, vs, marks)
 	s.modules.Set(ref, e)
 	return e, nil
 }
@@ -65,13 +70,15 @@ type versionItem struct {
 	Version string `json:"version"`
 }
 
-func newModuleEntry(ref store.Ref, vs []store.Version) *moduleEntry {
+func newModuleEntry(ref store.Ref, vs []store.Version, marks map[string]store.Marks) *moduleEntry {
 	sortVersions(vs)
-	e := &moduleEntry{versions: vs, byVersion: make(map[string]int, len(vs))}
-	items := make([]versionItem, len(vs))
+	e := &moduleEntry{versions: vs, byVersion: make(map[string]int, len(vs)), marks: marks}
+	items := make([]versionItem, 0, len(vs))
 	for i, v := range vs {
 		e.byVersion[v.Version] = i
-		items[i] = versionItem{Version: v.Version}
+		if marks[v.Version].Yanked == nil {
+			items = append(items, versionItem{Version: v.Version})
+		}
 	}
 	e.body, _ = json.Marshal(versionsResponse{Modules: []versionsModule{{Source: ref.String(), Versions: items}}})
 	return e
@@ -81,15 +88,19 @@ func sortVersions(vs []store.Version) {
 	module.Sort(vs, func(v store.Version) string { return v.Version })
 }
 
-// latest returns the newest release, or the newest pre-release if there is no
+// latest returns, of the versions not yanked, the newest release, or the newest pre-release if there is no
 // release (module.Latest: what tofu picks without a version constraint).
 func (e *moduleEntry) latest() (store.Version, bool) {
-	names := make([]string, len(e.versions))
-	for i, v := range e.versions {
-		names[i] = v.Version
+	var names []string
+	var kept []store.Version
+	for _, v := range e.versions {
+		if e.marks[v.Version].Yanked == nil {
+			names = append(names, v.Version)
+			kept = append(kept, v)
+		}
 	}
 	if i := module.Latest(names); i >= 0 {
-		return e.versions[i], true
+		return kept[i], true
 	}
 	return store.Version{}, false
 }

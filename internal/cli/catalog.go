@@ -69,7 +69,8 @@ func newCatalogCmd(env *Env) *cobra.Command {
 		printTemplate(env, c, t)
 		return nil
 	}
-	cmd.AddCommand(list, show, newCatalogXRDCmd(env))
+	cmd.AddCommand(list, show, newCatalogXRDCmd(env), newCatalogPublishCmd(env), newCatalogPinCmd(env),
+		newLifecycleCmd(env, "deprecate", false), newLifecycleCmd(env, "yank", false))
 	return cmd
 }
 

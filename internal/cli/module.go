@@ -30,10 +30,10 @@ func newModuleCmd(env *Env) *cobra.Command {
 		Short: "Publish module versions",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return usageErr(errors.New("module: missing subcommand (publish)"))
+			return usageErr(errors.New("module: missing subcommand (publish, deprecate, yank)"))
 		},
 	}
-	cmd.AddCommand(newModulePublishCmd(env))
+	cmd.AddCommand(newModulePublishCmd(env), newLifecycleCmd(env, "deprecate", true), newLifecycleCmd(env, "yank", true))
 	return cmd
 }
 

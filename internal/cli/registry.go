@@ -121,7 +121,7 @@ func runServe(ctx context.Context, env *Env, a serveArgs) error {
 	}
 	cfg := serve.Config{
 		Store:   a.sc,
-		Service: registry.Config{RequireReadToken: a.readTok, Limits: a.lim, TokenTTL: a.tokenTTL, Log: lg},
+		Service: registry.Config{RequireReadToken: a.readTok, Limits: a.lim, TokenTTL: a.tokenTTL, Log: lg, CheckCatalog: checkCatalog},
 		Log:     lg,
 	}
 	if a.accessLog {

@@ -78,7 +78,7 @@ appended as Markdown to the job summary ($GITHUB_STEP_SUMMARY) when set.`,
 		if err != nil {
 			return err
 		}
-		c, err := loadCompiler(*catalogDir)
+		c, err := loadStackCompiler(cmd.Context(), env, *catalogDir, files)
 		if err != nil {
 			return err
 		}

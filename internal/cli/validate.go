@@ -49,7 +49,7 @@ Exit status: 0 clean (warnings allowed), 1 errors, 2 usage.`,
 		if err != nil {
 			return err
 		}
-		c, err := loadCompiler(*catalogDir)
+		c, err := loadStackCompiler(cmd.Context(), env, *catalogDir, paths)
 		if err != nil {
 			return err
 		}

@@ -57,6 +57,8 @@ type Contents struct {
 	// Root holds the root-level *.tf and *.tf.json files and README files (each
 	// at most 1 MiB), keyed by name, for documentation.
 	Root map[string][]byte
+	// All holds every regular file by name; only for ValidateCatalog.
+	All map[string][]byte
 	// Archive is the archive to store: the upload itself when every entry
 	// already has a normal mode (0755 for directories and executables, 0644 for
 	// other files), else the upload rewritten with normal modes.
@@ -100,7 +102,11 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // duplicates; size and file-count limits; at least one Terraform file at the root;
 // no Terraform file over 1 MiB, none nested deeper than hclbound.MaxDepth. File
 // modes are normalised in Contents.Archive. Errors wrap ErrInvalid or ErrTooLarge.
-func Validate(data []byte, lim Limits) (*Contents, error) {
+func Validate(data []byte, lim Limits) (*Contents, error) { return validate(data, lim, false) }
+
+// validate is Validate; for a catalog (ValidateCatalog) it keeps every file in
+// Contents.All and needs no Terraform file.
+func validate(data []byte, lim Limits, catalog bool) (*Contents, error) {
 	if lim.MaxCompressed > 0 && int64(len(data)) > lim.MaxCompressed {
 		return nil, fmt.Errorf("%w: %d bytes compressed, limit %d", ErrTooLarge, len(data), lim.MaxCompressed)
 	}
@@ -124,6 +130,9 @@ func Validate(data []byte, lim Limits) (*Contents, error) {
 	cr := &countingReader{r: zr, limit: maxUnpacked + int64(maxFiles+2)*3*512 + 2<<20}
 	tr := tar.NewReader(cr)
 	c := &Contents{Root: map[string][]byte{}}
+	if catalog {
+		c.All = map[string][]byte{}
+	}
 	seen := map[string]bool{}
 	entries := 0
 	hasTF := false
@@ -193,7 +202,7 @@ func Validate(data []byte, lim Limits) (*Contents, error) {
 		check := tf
 		var dst io.Writer = io.Discard
 		var buf bytes.Buffer
-		if keep || check {
+		if keep || check || catalog {
 			dst = &buf
 		}
 		if n, err := io.Copy(dst, tr); err != nil {
@@ -209,13 +218,16 @@ func Validate(data []byte, lim Limits) (*Contents, error) {
 		if keep {
 			c.Root[name] = buf.Bytes()
 		}
+		if catalog {
+			c.All[name] = buf.Bytes()
+		}
 	}
 	// Read what follows the tar end marker too, so the gzip checksum is verified
 	// (still through the counting reader).
 	if _, err := io.Copy(io.Discard, cr); err != nil {
 		return nil, wrapRead(err)
 	}
-	if !hasTF {
+	if !hasTF && !catalog {
 		return nil, fmt.Errorf("%w: no Terraform files (*.tf, *.tf.json) at the module root", ErrInvalid)
 	}
 	c.Archive = data

@@ -137,6 +137,10 @@ func open(ctx context.Context, db *sql.DB, b blobs.Blobs, postgres bool) (*Store
 		db.Close()
 		return nil, fmt.Errorf("create schema: %w", err)
 	}
+	if err := s.migrateLifecycle(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("create lifecycle schema: %w", err)
+	}
 	prep := []struct {
 		dst   **sql.Stmt
 		query string
