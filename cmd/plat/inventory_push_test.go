@@ -52,13 +52,17 @@ func TestInventoryPushUsage(t *testing.T) {
 		t.Fatalf("registry serve did not start:\n%s", log.String())
 	}
 	base := "http://" + addr
+	apps := t.TempDir()
+	cacheDir := t.TempDir()
 	run := func(env []string, args ...string) (int, string) {
 		cmd := exec.Command(plat, args...)
+		cmd.Dir = apps
 		for _, kv := range os.Environ() {
 			if !strings.HasPrefix(kv, "PLAT_TOKEN=") && !strings.HasPrefix(kv, "TF_TOKEN_") {
 				cmd.Env = append(cmd.Env, kv)
 			}
 		}
+		cmd.Env = append(cmd.Env, "PLAT_CACHE_DIR="+cacheDir)
 		cmd.Env = append(cmd.Env, env...)
 		out, err := cmd.CombinedOutput()
 		code := 0
@@ -80,7 +84,17 @@ func TestInventoryPushUsage(t *testing.T) {
 		t.Fatalf("download: %v %v", resp, err)
 	}
 
-	apps := t.TempDir()
+	// The application repository pins the shipped catalog, published as
+	// platform/golden 1.0.0.
+	if code, out := run([]string{"PLAT_TOKEN=" + platformTok}, "catalog", "publish", filepath.Join(root, "catalog"),
+		"--registry", base, "--namespace", "platform", "--name", "golden", "--version", "1.0.0"); code != 0 {
+		t.Fatalf("catalog publish: exit %d: %s", code, out)
+	}
+	os.Mkdir(filepath.Join(apps, ".git"), 0o755)
+	if code, out := run(nil, "catalog", "pin", base+"/platform/golden@1.0.0"); code != 0 {
+		t.Fatalf("catalog pin: exit %d: %s", code, out)
+	}
+
 	stack := func(name, resources string) {
 		p := filepath.Join(apps, name, "platform.yaml")
 		os.MkdirAll(filepath.Dir(p), 0o755)
@@ -95,7 +109,7 @@ func TestInventoryPushUsage(t *testing.T) {
 	stack("c", "    - name: jobs\n      template: queue\n")
 
 	if code, out := run([]string{"PLAT_TOKEN=" + appsTok}, "inventory", "--push", "--registry", base, "--repository", "shop", "--format", "json", apps); code != 0 ||
-		!strings.Contains(out, "pushed the inventory of 3 stacks (repository shop)") {
+		!strings.Contains(out, "pushed the inventory of 3 stacks (repository shop)") || !strings.Contains(out, `"kind": "pin"`) {
 		t.Fatalf("inventory --push: exit %d: %s", code, out)
 	}
 
@@ -130,6 +144,11 @@ func TestInventoryPushUsage(t *testing.T) {
 		pg.Versions[0].Stacks[0].Owner != "apps" || pg.Versions[0].Stacks[0].Repository != "shop" {
 		t.Fatalf("postgres usage: %+v", pg)
 	}
+	var golden usage
+	get("/api/v1/usage/catalogs/platform/golden", &golden)
+	if golden.Kind != "catalog" || len(golden.Versions) != 1 || golden.Versions[0].Version != "1.0.0" || golden.Versions[0].Count != 3 {
+		t.Fatalf("catalog usage: %+v", golden)
+	}
 	var bk usage
 	get("/api/v1/usage/modules/platform/bucket/aws", &bk)
 	if len(bk.Versions) != 1 || bk.Versions[0].Count != 1 { // two bucket resources, one stack
@@ -163,6 +182,7 @@ func TestInventoryPushUsage(t *testing.T) {
 	}
 	m := metric()
 	want := map[string]string{
+		`plat_registry_stacks_using{kind="catalog",name="golden",namespace="platform",version="1.0.0"}`:      "3",
 		`plat_registry_stacks_using{kind="module",name="bucket/aws",namespace="platform",version="1.0.0"}`:   "1",
 		`plat_registry_stacks_using{kind="module",name="cache/aws",namespace="platform",version="1.0.0"}`:    "",
 		`plat_registry_stacks_using{kind="module",name="postgres/aws",namespace="platform",version="1.0.0"}`: "2",
@@ -184,8 +204,8 @@ func TestInventoryPushUsage(t *testing.T) {
 	if len(pg.Versions) != 1 || pg.Versions[0].Count != 0 || len(pg.Versions[0].Stacks) != 0 {
 		t.Fatalf("postgres usage after the second push: %+v", pg)
 	}
-	if m := metric(); len(m) != 1 {
-		t.Errorf("metrics after the second push: %v, want only queue", m)
+	if m := metric(); len(m) != 2 {
+		t.Errorf("metrics after the second push: %v, want only the catalog and queue", m)
 	}
 
 	// A push needs a publish token.

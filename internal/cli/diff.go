@@ -21,8 +21,8 @@ func newDiffCmd(env *Env) *cobra.Command {
 		Use:   "diff --catalog NEW [--base OLD] PATH...",
 		Short: "Show what a new catalog would change in every stack under PATH",
 		Long: `Diff compiles every stack file under the PATHs twice, in memory: with the base
-catalog (--base DIR; default: the catalog each stack compiles with today, the
-embedded one unless --base is given) and with the catalog in --catalog DIR.
+catalog (--base DIR; default: the version each stack's repository pins in
+plat-catalog.yaml, else the embedded catalog) and with the catalog in --catalog DIR.
 It reports per stack the rendered files that would change (a unified diff
 with --diff), new and resolved guardrail errors and warnings with their
 positions, waivers that would start or stop mattering, and module versions
@@ -64,7 +64,7 @@ Exit status: 1 when some stack would stop compiling under the new catalog,
 			return usageErr(fmt.Errorf("diff: --catalog %s: %w", newDir, err))
 		}
 		opts.New = nc
-		resolve, err := catalogResolver(baseDir)
+		resolve, err := stackCatalogs(cmd, env, baseDir)
 		if err != nil {
 			return err
 		}

@@ -80,7 +80,7 @@ version (docs/inventory.md). Exit status: 0, or 2 for usage and I/O errors
 			}
 			opts.Registry = &r
 		}
-		resolve, err := catalogResolver(*catalogDir)
+		resolve, err := stackCatalogs(cmd, env, *catalogDir)
 		if err != nil {
 			return err
 		}
@@ -118,17 +118,23 @@ version (docs/inventory.md). Exit status: 0, or 2 for usage and I/O errors
 	return cmd
 }
 
-// catalogResolver is the catalog every stack compiles with: --catalog DIR,
-// else the embedded one.
-func catalogResolver(dir string) (inventory.Resolver, error) {
-	if dir == "" {
-		return inventory.Fixed(inventory.Embedded()), nil
+// stackCatalogs is the catalog of each stack, as render and validate choose
+// it: --catalog DIR for every stack when given, else the version the
+// stack's repository pins (fetched once into the cache), else the embedded
+// catalog.
+func stackCatalogs(cmd *cobra.Command, env *Env, dir string) (inventory.Resolver, error) {
+	if dir != "" {
+		c, err := inventory.DirCatalog(dir)
+		if err != nil {
+			return nil, usageErr(err)
+		}
+		return inventory.Fixed(c), nil
 	}
-	c, err := inventory.DirCatalog(dir)
+	cache, err := catalogCache(env)
 	if err != nil {
 		return nil, usageErr(err)
 	}
-	return inventory.Fixed(c), nil
+	return inventory.PinResolver(cmd.Context(), cache, inventory.Embedded()), nil
 }
 
 // pushInventory POSTs doc to the registry with the token in PLAT_TOKEN (or
