@@ -46,6 +46,8 @@ func statusOf(err error) int {
 		return http.StatusForbidden
 	case errors.Is(err, ErrMethod):
 		return http.StatusMethodNotAllowed
+	case errors.Is(err, ErrNoUsage):
+		return http.StatusNotImplemented
 	default:
 		return http.StatusInternalServerError
 	}

@@ -112,6 +112,7 @@ func newRouter(h *Handler) *mux.Router {
 	route(routeCatalogYank, cver+"/yank"+slash, h.catalogMark(store.MarkYanked), http.MethodPost)
 	route(routeCatalogUpload, cver+slash, h.catalogAPI(h.catalogUpload), uploadMethods...)
 	route(routeCatalogVersions, cat+slash, h.catalogAPI(h.catalogVersions), readMethods...)
+	h.addUsage(route) // usage_http.go
 	return r
 }
 

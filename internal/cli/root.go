@@ -148,6 +148,7 @@ func New(env *Env) *cobra.Command {
 		newModuleCmd(env),
 		newProviderCmd(env),
 		newDriftCmd(env),
+		newInventoryCmd(env), newDiffCmd(env),
 	)
 	return root
 }

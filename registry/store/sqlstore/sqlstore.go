@@ -36,6 +36,8 @@ type Store struct {
 	postgres bool
 
 	versions, details, exists, token *sql.Stmt
+
+	usage usageState // usage.go
 }
 
 var _ store.Store = (*Store)(nil)
