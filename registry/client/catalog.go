@@ -1,25 +1,14 @@
 package client
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
-	"strings"
 )
 
 // The catalog and lifecycle API (docs/registry.md).
-
-func (c *Client) base() (string, error) {
-	base, err := url.Parse(c.BaseURL)
-	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-		return "", fmt.Errorf("registry URL %q: want http(s)://HOST[:PORT]", c.BaseURL)
-	}
-	return strings.TrimSuffix(base.String(), "/"), nil
-}
 
 func catalogPath(ns, name string, rest ...string) string {
 	p := "/api/v1/catalogs/" + url.PathEscape(ns) + "/" + url.PathEscape(name)
@@ -27,56 +16,6 @@ func catalogPath(ns, name string, rest ...string) string {
 		p += "/" + url.PathEscape(r)
 	}
 	return p
-}
-
-// do sends a request and returns the response body of a 2xx answer (at most
-// limit bytes; more is an error), or a *StatusError.
-func (c *Client) do(ctx context.Context, method, path, contentType string, body []byte, limit int64) ([]byte, error) {
-	base, err := c.base()
-	if err != nil {
-		return nil, err
-	}
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, base+path, rd)
-	if err != nil {
-		return nil, err
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	if c.Token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.Token)
-	}
-	resp, err := c.HTTP.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-		var eb struct {
-			Errors []string `json:"errors"`
-		}
-		msg := strings.TrimSpace(string(b))
-		if json.Unmarshal(b, &eb) == nil && len(eb.Errors) > 0 {
-			msg = strings.Join(eb.Errors, "; ")
-		}
-		if msg == "" {
-			msg = http.StatusText(resp.StatusCode)
-		}
-		return nil, &StatusError{Status: resp.StatusCode, Message: msg}
-	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s %s: answer larger than %d bytes", method, path, limit)
-	}
-	return b, nil
 }
 
 // PublishCatalog uploads a catalog archive as version ns/name/version and

@@ -4,12 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"io"
 	"mime/multipart"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/platdev/plat/registry/provider"
 )
@@ -18,9 +15,9 @@ import (
 // with the hashes the layout declares for them) as registry namespace owner.
 // A refusal is a *StatusError.
 func (c *Client) PublishProvider(ctx context.Context, owner string, p provider.Package) error {
-	base, err := url.Parse(c.BaseURL)
-	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-		return fmt.Errorf("registry URL %q: want http(s)://HOST[:PORT]", c.BaseURL)
+	base, err := c.base()
+	if err != nil {
+		return err
 	}
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
@@ -49,7 +46,7 @@ func (c *Client) PublishProvider(ctx context.Context, owner string, p provider.P
 	if err := mw.Close(); err != nil {
 		return err
 	}
-	u := strings.TrimSuffix(base.String(), "/") + "/api/v1/providers/" + url.PathEscape(owner) + "/" +
+	u := base + "/api/v1/providers/" + url.PathEscape(owner) + "/" +
 		url.PathEscape(p.Addr.Hostname) + "/" + url.PathEscape(p.Addr.Namespace) + "/" + url.PathEscape(p.Addr.Type) + "/" + url.PathEscape(p.Version)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body.Bytes()))
 	if err != nil {
@@ -57,27 +54,6 @@ func (c *Client) PublishProvider(ctx context.Context, owner string, p provider.P
 	}
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	req.Header.Set("Expect", "100-continue")
-	if c.Token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.Token)
-	}
-	resp, err := c.HTTP.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	rb, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode == http.StatusCreated || resp.StatusCode == http.StatusOK {
-		return nil
-	}
-	var eb struct {
-		Errors []string `json:"errors"`
-	}
-	msg := strings.TrimSpace(string(rb))
-	if json.Unmarshal(rb, &eb) == nil && len(eb.Errors) > 0 {
-		msg = strings.Join(eb.Errors, "; ")
-	}
-	if msg == "" {
-		msg = http.StatusText(resp.StatusCode)
-	}
-	return &StatusError{Status: resp.StatusCode, Message: msg}
+	_, err = c.send(req, -1)
+	return err
 }
