@@ -38,26 +38,40 @@ func registryClient(env *Env, baseURL string) (*client.Client, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("registry %q: want http(s)://HOST[:PORT]", baseURL)
 	}
+	c, err := tokenClient(env, baseURL, u.Hostname())
+	if err != nil {
+		return nil, err
+	}
+	c.HTTP.Timeout = 0
+	return c, nil
+}
+
+// tokenClient returns a client for baseURL (already checked) with the token
+// the registry commands read, PLAT_TOKEN or else TF_TOKEN_<host>, trusting
+// the certificates in SSL_CERT_FILE too (read through Env, as tofu's own TLS
+// reads the process environment).
+func tokenClient(env *Env, baseURL, host string) (*client.Client, error) {
 	token := env.Getenv("PLAT_TOKEN")
 	if token == "" {
-		token = env.Getenv(tfTokenVar(u.Hostname()))
+		token = env.Getenv(tfTokenVar(host))
 	}
 	c := client.New(baseURL, token)
-	c.HTTP.Timeout = 0
-	if f := env.Getenv("SSL_CERT_FILE"); f != "" {
-		pem, err := os.ReadFile(f)
-		if err != nil {
-			return nil, fmt.Errorf("SSL_CERT_FILE: %w", err)
-		}
-		pool, err := x509.SystemCertPool()
-		if err != nil || pool == nil {
-			pool = x509.NewCertPool()
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("SSL_CERT_FILE %s holds no PEM certificates", f)
-		}
-		c.HTTP.Transport.(*http.Transport).TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	f := env.Getenv("SSL_CERT_FILE")
+	if f == "" {
+		return c, nil
 	}
+	pem, err := os.ReadFile(f)
+	if err != nil {
+		return nil, fmt.Errorf("SSL_CERT_FILE: %w", err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("SSL_CERT_FILE %s holds no PEM certificates", f)
+	}
+	c.HTTP.Transport.(*http.Transport).TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	return c, nil
 }
 

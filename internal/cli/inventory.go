@@ -2,14 +2,11 @@ package cli
 
 import (
 	"bytes"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -144,24 +141,9 @@ func pushInventory(cmd *cobra.Command, env *Env, regURL string, doc []byte) erro
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return usageErr(fmt.Errorf("inventory: --registry %q: want http(s)://HOST[:PORT]", regURL))
 	}
-	token := env.Getenv("PLAT_TOKEN")
-	if token == "" {
-		token = env.Getenv(tfTokenVar(u.Hostname()))
-	}
-	c := client.New(regURL, token)
-	if f := env.Getenv("SSL_CERT_FILE"); f != "" {
-		pem, err := os.ReadFile(f)
-		if err != nil {
-			return usageErr(fmt.Errorf("inventory: SSL_CERT_FILE: %w", err))
-		}
-		pool, err := x509.SystemCertPool()
-		if err != nil || pool == nil {
-			pool = x509.NewCertPool()
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return usageErr(fmt.Errorf("inventory: SSL_CERT_FILE %s holds no PEM certificates", f))
-		}
-		c.HTTP.Transport.(*http.Transport).TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	c, err := tokenClient(env, regURL, u.Hostname())
+	if err != nil {
+		return usageErr(fmt.Errorf("inventory: %w", err))
 	}
 	err = c.PushInventory(cmd.Context(), bytes.TrimSpace(doc))
 	var se *client.StatusError

@@ -2,8 +2,6 @@ package cli
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/http"
@@ -114,26 +112,9 @@ func runPublish(ctx context.Context, env *Env, dir, regURL string, k store.Key) 
 	if err != nil {
 		return exit(ExitFail, err)
 	}
-	token := env.Getenv("PLAT_TOKEN")
-	if token == "" {
-		token = env.Getenv(tfTokenVar(u.Hostname()))
-	}
-	c := client.New(regURL, token)
-	if f := env.Getenv("SSL_CERT_FILE"); f != "" {
-		// Honour SSL_CERT_FILE through Env too (not only the process environment),
-		// as tofu's own TLS does.
-		pem, err := os.ReadFile(f)
-		if err != nil {
-			return usageErr(fmt.Errorf("module publish: SSL_CERT_FILE: %w", err))
-		}
-		pool, err := x509.SystemCertPool()
-		if err != nil || pool == nil {
-			pool = x509.NewCertPool()
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return usageErr(fmt.Errorf("module publish: SSL_CERT_FILE %s holds no PEM certificates", f))
-		}
-		c.HTTP.Transport.(*http.Transport).TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	c, err := tokenClient(env, regURL, u.Hostname())
+	if err != nil {
+		return usageErr(fmt.Errorf("module publish: %w", err))
 	}
 	err = c.Publish(ctx, k, data)
 	var se *client.StatusError

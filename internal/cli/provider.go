@@ -2,8 +2,6 @@ package cli
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/http"
@@ -94,13 +92,9 @@ func runProviderPublish(ctx context.Context, env *Env, dir, regURL, ns string) e
 		}
 		return usageErr(fmt.Errorf("provider publish: %w", err))
 	}
-	token := env.Getenv("PLAT_TOKEN")
-	if token == "" {
-		token = env.Getenv(tfTokenVar(u.Hostname()))
-	}
-	c := client.New(regURL, token)
-	if err := trustCertFile(env, c, "provider publish"); err != nil {
-		return err
+	c, err := tokenClient(env, regURL, u.Hostname())
+	if err != nil {
+		return usageErr(fmt.Errorf("provider publish: %w", err))
 	}
 	for _, p := range pkgs {
 		err := c.PublishProvider(ctx, ns, p)
@@ -120,27 +114,5 @@ func runProviderPublish(ctx context.Context, env *Env, dir, regURL, ns string) e
 			return usageErr(fmt.Errorf("provider publish: %v", err))
 		}
 	}
-	return nil
-}
-
-// trustCertFile makes c trust the certificates in SSL_CERT_FILE (read through
-// Env, as tofu's own TLS reads the process environment).
-func trustCertFile(env *Env, c *client.Client, what string) error {
-	f := env.Getenv("SSL_CERT_FILE")
-	if f == "" {
-		return nil
-	}
-	pem, err := os.ReadFile(f)
-	if err != nil {
-		return usageErr(fmt.Errorf("%s: SSL_CERT_FILE: %w", what, err))
-	}
-	pool, err := x509.SystemCertPool()
-	if err != nil || pool == nil {
-		pool = x509.NewCertPool()
-	}
-	if !pool.AppendCertsFromPEM(pem) {
-		return usageErr(fmt.Errorf("%s: SSL_CERT_FILE %s holds no PEM certificates", what, f))
-	}
-	c.HTTP.Transport.(*http.Transport).TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	return nil
 }
