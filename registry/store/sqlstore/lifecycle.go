@@ -2,9 +2,7 @@ package sqlstore
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -71,25 +69,10 @@ func (s *Store) PublishCatalog(ctx context.Context, v store.NewCatalogVersion, a
 	if s.blobs == nil {
 		return store.ErrNoBlobs
 	}
-	var rnd [8]byte
-	if _, err := rand.Read(rnd[:]); err != nil {
-		return err
-	}
-	key := fmt.Sprintf("catalogs/%s/%s/%s-%s.tar.gz", v.Namespace, v.Name, v.Version, hex.EncodeToString(rnd[:]))
-	if err := s.blobs.Put(ctx, key, archive); err != nil {
-		return fmt.Errorf("store archive: %w", err)
-	}
-	inserted, err := s.insertCatalog(ctx, v, key, int64(len(archive)))
-	if err != nil || !inserted {
-		dctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		_ = s.blobs.Delete(dctx, key)
-		if err != nil {
-			return fmt.Errorf("record catalog version: %w", err)
-		}
-		return fmt.Errorf("%s: %w", v.CatalogKey, store.ErrExists)
-	}
-	return nil
+	prefix := fmt.Sprintf("catalogs/%s/%s/%s", v.Namespace, v.Name, v.Version)
+	return s.putRecorded(ctx, prefix, archive, "record catalog version", fmt.Sprint(v.CatalogKey), func(key string) (bool, error) {
+		return s.insertCatalog(ctx, v, key, int64(len(archive)))
+	})
 }
 
 func (s *Store) insertCatalog(ctx context.Context, v store.NewCatalogVersion, key string, size int64) (bool, error) {

@@ -292,24 +292,35 @@ func (s *Store) Publish(ctx context.Context, v store.NewVersion, archive []byte)
 	case !errors.Is(err, sql.ErrNoRows):
 		return err
 	}
+	prefix := fmt.Sprintf("modules/%s/%s/%s/%s", v.Namespace, v.Name, v.System, v.Version)
+	return s.putRecorded(ctx, prefix, archive, "record version", fmt.Sprint(v.Key), func(key string) (bool, error) {
+		return s.insert(ctx, v, key, int64(len(archive)))
+	})
+}
+
+// putRecorded stores archive as a new blob (prefix-RANDOM.tar.gz), then
+// records it with record, which reports whether it inserted. When record
+// fails, or finds the version already there, the blob is deleted again, so a
+// refused publish leaves nothing behind; the latter is name: store.ErrExists.
+func (s *Store) putRecorded(ctx context.Context, prefix string, archive []byte, recordWhat, name string, record func(key string) (bool, error)) error {
 	var rnd [8]byte
 	if _, err := rand.Read(rnd[:]); err != nil {
 		return err
 	}
-	key := fmt.Sprintf("modules/%s/%s/%s/%s-%s.tar.gz", v.Namespace, v.Name, v.System, v.Version, hex.EncodeToString(rnd[:]))
+	key := prefix + "-" + hex.EncodeToString(rnd[:]) + ".tar.gz"
 	if err := s.blobs.Put(ctx, key, archive); err != nil {
 		return fmt.Errorf("store archive: %w", err)
 	}
-	inserted, err := s.insert(ctx, v, key, int64(len(archive)))
+	inserted, err := record(key)
 	if err != nil || !inserted {
 		// Use a fresh context: the caller's may be what failed.
 		dctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		_ = s.blobs.Delete(dctx, key)
 		if err != nil {
-			return fmt.Errorf("record version: %w", err)
+			return fmt.Errorf("%s: %w", recordWhat, err)
 		}
-		return fmt.Errorf("%s: %w", v.Key, store.ErrExists)
+		return fmt.Errorf("%s: %w", name, store.ErrExists)
 	}
 	return nil
 }
