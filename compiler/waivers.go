@@ -132,3 +132,100 @@ func SourceOf(data []byte) (string, bool) {
 	}
 	return line, line != ""
 }
+
+// waivers checks the stack's waivers and returns the violations they accept,
+// keyed id NUL resource.
+func (s *stackCompiler) waivers(list *Node, known map[string]map[string]Guardrail, unchecked map[string]bool, violated func(id, res string) bool) map[string]bool {
+	waived := map[string]bool{}
+	if list == nil || list.Kind != KindList {
+		return waived
+	}
+	orgIDs := map[string]Guardrail{}
+	for _, g := range s.c.orgRules {
+		orgIDs[g.ID] = g
+	}
+	for _, w := range list.Items {
+		id, res := w.Get("guardrail"), w.Get("resource")
+		exp := w.Get("expires")
+		if id == nil || exp == nil {
+			continue
+		}
+		if res == nil {
+			// A waiver without a resource is about the whole stack: only org
+			// rules, whose violations belong to no resource, take one.
+			og, isOrg := orgIDs[id.Str]
+			if !isOrg {
+				s.add(w.Pos, SeverityError, IDMissingField, "", fmt.Sprintf("waiver of %s names no resource", id.Str),
+					"add resource: the resource whose guardrail it waives; only org rules such as org.budget are waived for the whole stack")
+				continue
+			}
+			if s.waiverCounts(og, "", id, exp, violated) {
+				waived[og.ID+"\x00"] = true
+			}
+			continue
+		}
+		if unchecked[res.Str] {
+			continue // the resource has errors of its own
+		}
+		rules, ok := known[res.Str]
+		if !ok {
+			s.add(res.Pos, SeverityError, IDWaiverResource, "", fmt.Sprintf("waiver for unknown resource %q", res.Str),
+				"resources of this stack: "+strings.Join(sortedKeys(known), ", "))
+			continue
+		}
+		g, ok := rules[id.Str]
+		if !ok {
+			if og, isOrg := orgIDs[id.Str]; isOrg {
+				g = og
+			} else {
+				ids := sortedKeys(rules)
+				msg := fmt.Sprintf("resource %s has no guardrail %q", res.Str, id.Str)
+				if sug := suggest(id.Str, ids); sug != "" {
+					msg += fmt.Sprintf("; did you mean %q?", sug)
+				}
+				s.add(id.Pos, SeverityError, IDWaiverUnknown, res.Str, msg, "guardrails of this resource: "+strings.Join(ids, ", "))
+				continue
+			}
+		}
+		if s.waiverCounts(g, res.Str, id, exp, violated) {
+			waived[g.ID+"\x00"+res.Str] = true
+		}
+	}
+	return waived
+}
+
+// waiverCounts checks one waiver of rule g for resource res ("" for the whole
+// stack) and reports whether it accepts a violation.
+func (s *stackCompiler) waiverCounts(g Guardrail, res string, id, exp *Node, violated func(id, res string) bool) bool {
+	subject := res
+	if subject == "" {
+		subject = "the stack"
+	}
+	if !g.Waivable {
+		s.add(id.Pos, SeverityError, IDWaiverNotWaivable, res, fmt.Sprintf("guardrail %s cannot be waived", g.ID), g.Hint)
+		return false
+	}
+	day, err := time.Parse("2006-01-02", exp.Str)
+	if err != nil {
+		s.add(exp.Pos, SeverityError, IDWaiverDate, res, fmt.Sprintf("expires: %q is not a date", exp.Str), "write the last day the waiver counts as YYYY-MM-DD")
+		return false
+	}
+	// A waiver counts through the whole of its expiry day (UTC).
+	if !s.now.Before(day.AddDate(0, 0, 1)) {
+		s.add(exp.Pos, SeverityWarning, IDWaiverExpired, res,
+			fmt.Sprintf("waiver of %s for %s expired on %s and no longer counts", g.ID, subject, exp.Str),
+			"fix the resource, or renew the waiver with a new expiry date")
+		return false
+	}
+	if !violated(g.ID, res) {
+		s.add(id.Pos, SeverityWarning, IDWaiverUnused, res,
+			fmt.Sprintf("waiver of %s for %s is not needed: the guardrail holds", g.ID, subject), "remove the waiver")
+		return false
+	}
+	if ends := day.AddDate(0, 0, 1); s.waiverWarning > 0 && ends.Sub(s.now) <= s.waiverWarning {
+		s.add(exp.Pos, SeverityWarning, IDWaiverExpiring, res,
+			fmt.Sprintf("waiver of %s for %s runs out after %s (%s)", g.ID, subject, exp.Str, WaiverLeft(s.now, ends)),
+			"fix the resource before then, or renew the waiver with a later expiry date")
+	}
+	return true
+}
