@@ -86,17 +86,24 @@ type OIDCOptions struct {
 	// RetryDiscovery is how long a failed discovery is remembered before the
 	// issuer is asked again (default 5 s).
 	RetryDiscovery time.Duration
+	// KeySetInterval is the least time between two fetches of an issuer's
+	// key set (default 10 s): a token naming an unknown key id within it is
+	// checked against the key set already fetched, so made-up key ids cannot
+	// make the registry hammer the issuer. Negative: no limit.
+	KeySetInterval time.Duration
 }
 
 // OIDC verifies ID tokens against a trust policy with go-oidc: issuer,
 // audience, expiry and signature, the issuer's key set (JWKS) cached and
-// fetched again when a token names a key id not in it (oidc.RemoteKeySet).
+// fetched again when a token names a key id not in it (oidc.RemoteKeySet), at
+// most once per OIDCOptions.KeySetInterval.
 type OIDC struct {
 	issuers   map[string]*issuerState
 	log       *slog.Logger
 	now       func() time.Time
 	client    *http.Client
 	retry     time.Duration
+	keysEvery time.Duration
 	cache     *otter.Cache[string, *Identity] // by the token itself; nil: not cached
 	decisions *prometheus.CounterVec
 	accepted  map[string]prometheus.Counter // by issuer URL, resolved once for the cached path
@@ -120,7 +127,7 @@ const maxKnownKids = 256
 // first token of each issuer, so an issuer that is down does not stop the
 // registry from starting.
 func NewOIDC(p *Policy, o OIDCOptions) *OIDC {
-	v := &OIDC{issuers: map[string]*issuerState{}, log: o.Log, now: o.Now, client: o.Client, retry: o.RetryDiscovery}
+	v := &OIDC{issuers: map[string]*issuerState{}, log: o.Log, now: o.Now, client: o.Client, retry: o.RetryDiscovery, keysEvery: o.KeySetInterval}
 	if v.log == nil {
 		v.log = slog.New(slog.DiscardHandler)
 	}
@@ -132,6 +139,9 @@ func NewOIDC(p *Policy, o OIDCOptions) *OIDC {
 	}
 	if v.retry <= 0 {
 		v.retry = 5 * time.Second
+	}
+	if v.keysEvery == 0 {
+		v.keysEvery = 10 * time.Second
 	}
 	for _, iss := range p.Issuers {
 		v.issuers[iss.URL] = &issuerState{cfg: iss, kids: map[string]bool{}}
@@ -385,7 +395,11 @@ func (s *issuerState) get(ctx context.Context, v *OIDC) (*oidc.IDTokenVerifier, 
 				}
 			}
 			// The key set outlives the request: its context only carries the client.
-			keys := oidc.NewRemoteKeySet(oidc.ClientContext(context.Background(), v.client), meta.JWKS)
+			client := v.client
+			if v.keysEvery > 0 {
+				client = limitedClient(v.client, meta.JWKS, v.keysEvery, v.now)
+			}
+			keys := oidc.NewRemoteKeySet(oidc.ClientContext(context.Background(), client), meta.JWKS)
 			s.verifier = oidc.NewVerifier(s.cfg.URL, recordingKeySet{keys}, &oidc.Config{
 				ClientID: s.cfg.Audience, SupportedSigningAlgs: algs, Now: v.now,
 			})

@@ -231,9 +231,28 @@ func TestOIDCRefusals(t *testing.T) {
 // TestOIDCKeyRotation checks that the key set is cached, and fetched again
 // when a token names a key id the cache does not hold: a rotated key works at
 // once.
+// fakeClock is a clock tests move by hand.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
 func TestOIDCKeyRotation(t *testing.T) {
 	is := oidctest.New(t)
-	v, _ := newVerifier(t, is)
+	clock := &fakeClock{t: time.Now()}
+	v := auth.NewOIDC(testPolicy(t, is), auth.OIDCOptions{Now: clock.Now})
 	ctx := context.Background()
 	if _, err := v.Verify(ctx, is.Sign(t, mainClaims())); err != nil {
 		t.Fatal(err)
@@ -245,11 +264,47 @@ func TestOIDCKeyRotation(t *testing.T) {
 		t.Fatalf("key set fetched %d times for two tokens signed with one key, want 1 (cached)", n)
 	}
 	is.Rotate(t)
+	clock.Add(11 * time.Second)
 	if _, err := v.Verify(ctx, is.Sign(t, mainClaims())); err != nil {
 		t.Fatalf("token signed with the rotated key: %v", err)
 	}
 	if n := is.JWKSFetches(); n != 2 {
 		t.Errorf("key set fetched %d times after the rotation, want 2", n)
+	}
+}
+
+// TestOIDCUnknownKeyIDsLimited checks that tokens naming key ids the issuer
+// never published cost at most one key set fetch per interval, and that a
+// key published meanwhile is accepted once the interval has passed.
+func TestOIDCUnknownKeyIDsLimited(t *testing.T) {
+	is := oidctest.New(t)
+	clock := &fakeClock{t: time.Now()}
+	v := auth.NewOIDC(testPolicy(t, is), auth.OIDCOptions{Now: clock.Now, KeySetInterval: 10 * time.Second})
+	ctx := context.Background()
+	if _, err := v.Verify(ctx, is.Sign(t, mainClaims())); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 50 {
+		_, err := v.Verify(ctx, is.SignWith(t, oidctest.NewKey(t), with(mainClaims(), "n", i)))
+		var r *auth.Refusal
+		if !errors.As(err, &r) {
+			t.Fatalf("token %d signed with an unpublished key: err = %v, want a refusal", i, err)
+		}
+	}
+	if n := is.JWKSFetches(); n != 1 {
+		t.Fatalf("key set fetched %d times for 50 tokens with made-up key ids within the interval, want 1", n)
+	}
+	is.Rotate(t)
+	tok := is.Sign(t, mainClaims())
+	if _, err := v.Verify(ctx, tok); err == nil {
+		t.Fatal("a key published within the interval was fetched at once: the limit does not hold")
+	}
+	clock.Add(11 * time.Second)
+	if _, err := v.Verify(ctx, tok); err != nil {
+		t.Fatalf("token signed with the key published before the interval passed: %v", err)
+	}
+	if n := is.JWKSFetches(); n != 2 {
+		t.Errorf("key set fetched %d times, want 2", n)
 	}
 }
 
