@@ -8,6 +8,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Format is a report output format.
@@ -71,7 +72,8 @@ func WriteJSON(w io.Writer, r Report) error {
 // maxValueLen bounds values in text and Markdown reports; JSON keeps them whole.
 const maxValueLen = 200
 
-// FormatValue renders an attribute value for humans: JSON, with long values cut.
+// FormatValue renders an attribute value for humans: JSON, with values longer
+// than maxValueLen bytes cut at the character boundary before it.
 func FormatValue(v any) string {
 	if v == nil {
 		return "null"
@@ -84,7 +86,11 @@ func FormatValue(v any) string {
 	}
 	s := strings.TrimSuffix(buf.String(), "\n")
 	if len(s) > maxValueLen {
-		s = s[:maxValueLen] + "…"
+		n := maxValueLen
+		for n > 0 && !utf8.RuneStart(s[n]) {
+			n-- // cut between characters, never inside one
+		}
+		s = s[:n] + "…"
 	}
 	return s
 }
