@@ -103,15 +103,24 @@ var (
 	pathItems     = cue.MakePath(cue.Str("items"))
 	pathUnpriced  = cue.MakePath(cue.Str("unpriced"))
 	pathMonthly   = cue.MakePath(cue.Str("monthly"))
+	pathUsage     = cue.MakePath(cue.Str("usage"))
+	pathWhat      = cue.MakePath(cue.Str("what"))
+	pathUnit      = cue.MakePath(cue.Str("unit"))
+	pathQuantity  = cue.MakePath(cue.Str("quantity"))
 	pathUnitPrice = cue.MakePath(cue.Str("unitPrice"))
 	pathPricedBy  = cue.MakePath(cue.Str("pricedBy"))
-	pathWhat      = cue.MakePath(cue.Str("what"))
+	pathAssumed   = cue.MakePath(cue.Str("assumed"))
 )
 
 // evalCost reads the cost model of an evaluated resource v of template t.
 // usageSet names the usage fields the stack set. A model that cannot be
 // evaluated (a missing price entry, an unknown size) is an error naming the
 // template, the item and the parameters that choose its price.
+//
+// It reads each member by its path rather than decoding structs: v is already
+// evaluated, and cue's Decode sorts every struct's fields and builds an
+// evaluation context per value, which made reading the estimate cost more
+// than computing it (BENCHMARKS.md, cost).
 func evalCost(t *Template, v cue.Value, region string, usageSet map[string]bool) (*ResourceCost, error) {
 	rc := &ResourceCost{Template: t.Name, Items: []CostItem{}, Assumptions: []Assumption{}, Unpriced: []string{}}
 	cv := v.LookupPath(pathCost)
@@ -123,51 +132,25 @@ func evalCost(t *Template, v cue.Value, region string, usageSet map[string]bool)
 	if err != nil {
 		return nil, fmt.Errorf("template %s: cost.items: %s", t.Name, errorText(err))
 	}
-	params := v.LookupPath(pathParameters)
 	for i := 0; it.Next(); i++ {
 		iv := it.Value()
-		var item CostItem
-		if err := iv.Decode(&item); err != nil {
-			var by []string
-			_ = iv.LookupPath(pathPricedBy).Decode(&by)
-			what, _ := iv.LookupPath(pathWhat).String()
-			if what == "" {
-				what = fmt.Sprintf("cost.items[%d]", i)
-			}
+		item, err := readItem(iv)
+		if err != nil {
 			if up := iv.LookupPath(pathUnitPrice); up.Err() != nil || up.Validate(cue.Concrete(true)) != nil {
-				var sel []string
-				for _, p := range by {
-					if p == "region" {
-						sel = append(sel, "region "+region)
-						continue
-					}
-					pv := params.LookupPath(cue.MakePath(cue.Str(p)))
-					if d, ok := pv.Default(); ok {
-						pv = d
-					}
-					sel = append(sel, fmt.Sprintf("%s %v", p, goValue(pv)))
-				}
-				return nil, fmt.Errorf("template %s has no price for %q with %s (parameters choosing it: %s)",
-					t.Name, what, strings.Join(sel, ", "), strings.Join(by, ", "))
+				return nil, noPrice(t, v, iv, i, region)
 			}
 			return nil, fmt.Errorf("template %s: cost.items[%d]: %s", t.Name, i, errorText(err))
 		}
 		rc.Items = append(rc.Items, item)
 	}
-	if err := cv.LookupPath(pathUnpriced).Decode(&rc.Unpriced); err != nil {
+	if rc.Unpriced, err = readStrings(cv.LookupPath(pathUnpriced)); err != nil {
 		return nil, fmt.Errorf("template %s: cost.unpriced: %s", t.Name, errorText(err))
 	}
-	if err := cv.LookupPath(pathMonthly).Decode(&rc.exact); err != nil {
+	if rc.exact, err = cv.LookupPath(pathMonthly).Float64(); err != nil {
 		return nil, fmt.Errorf("template %s: cost.monthly: %s", t.Name, errorText(err))
 	}
 	rc.Monthly = cents(rc.exact)
-	for i := range rc.Items {
-		rc.Items[i].Monthly = cents(rc.Items[i].Monthly)
-		if rc.Items[i].PricedBy == nil {
-			rc.Items[i].PricedBy = []string{}
-		}
-	}
-	if uv := cv.LookupPath(cue.MakePath(cue.Str("usage"))); uv.Exists() {
+	if uv := cv.LookupPath(pathUsage); uv.Exists() {
 		fi, err := uv.Fields()
 		if err == nil {
 			for fi.Next() {
@@ -187,10 +170,102 @@ func evalCost(t *Template, v cue.Value, region string, usageSet map[string]bool)
 	return rc, nil
 }
 
+// readItem reads one evaluated #CostItem; its monthly is rounded to cents.
+func readItem(iv cue.Value) (CostItem, error) {
+	var item CostItem
+	var err error
+	if item.What, err = iv.LookupPath(pathWhat).String(); err != nil {
+		return item, err
+	}
+	if item.Unit, err = iv.LookupPath(pathUnit).String(); err != nil {
+		return item, err
+	}
+	if item.Quantity, err = iv.LookupPath(pathQuantity).Float64(); err != nil {
+		return item, err
+	}
+	if item.UnitPrice, err = iv.LookupPath(pathUnitPrice).Float64(); err != nil {
+		return item, err
+	}
+	if item.Monthly, err = iv.LookupPath(pathMonthly).Float64(); err != nil {
+		return item, err
+	}
+	if item.PricedBy, err = readStrings(iv.LookupPath(pathPricedBy)); err != nil {
+		return item, err
+	}
+	if item.Assumed, err = iv.LookupPath(pathAssumed).Bool(); err != nil {
+		return item, err
+	}
+	item.Monthly = cents(item.Monthly)
+	return item, nil
+}
+
+// readStrings reads a list of strings; never nil.
+func readStrings(v cue.Value) ([]string, error) {
+	it, err := v.List()
+	if err != nil {
+		return nil, err
+	}
+	out := []string{}
+	for it.Next() {
+		s, err := it.Value().String()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// noPrice is the error of item i, whose unit price does not evaluate: it names
+// the template, the item and the parameter values choosing its price.
+func noPrice(t *Template, v, iv cue.Value, i int, region string) error {
+	by, _ := readStrings(iv.LookupPath(pathPricedBy))
+	what, _ := iv.LookupPath(pathWhat).String()
+	if what == "" {
+		what = fmt.Sprintf("cost.items[%d]", i)
+	}
+	params := v.LookupPath(pathParameters)
+	var sel []string
+	for _, p := range by {
+		if p == "region" {
+			sel = append(sel, "region "+region)
+			continue
+		}
+		pv := params.LookupPath(cue.MakePath(cue.Str(p)))
+		if d, ok := pv.Default(); ok {
+			pv = d
+		}
+		sel = append(sel, fmt.Sprintf("%s %v", p, goValue(pv)))
+	}
+	return fmt.Errorf("template %s has no price for %q with %s (parameters choosing it: %s)",
+		t.Name, what, strings.Join(sel, ", "), strings.Join(by, ", "))
+}
+
 // goValue decodes a concrete value for messages and reports.
 func goValue(v cue.Value) any {
 	if d, ok := v.Default(); ok {
 		v = d
+	}
+	// Scalars without Decode, which builds an evaluation context per call.
+	switch v.Kind() {
+	case cue.NullKind:
+		return nil
+	case cue.BoolKind:
+		if b, err := v.Bool(); err == nil {
+			return b
+		}
+	case cue.IntKind:
+		if i, err := v.Int64(); err == nil {
+			return i
+		}
+	case cue.FloatKind:
+		if f, err := v.Float64(); err == nil {
+			return f
+		}
+	case cue.StringKind:
+		if s, err := v.String(); err == nil {
+			return s
+		}
 	}
 	var x any
 	if err := v.Decode(&x); err != nil {

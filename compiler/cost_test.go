@@ -32,7 +32,7 @@ func TestCostExamples(t *testing.T) {
 	want := map[string]map[string]float64{
 		// analytics, eu-central-1, staging.
 		"analytics": {
-			// db.r7g.xlarge 0.55/h, Multi-AZ: 2 x 730 x 0.55 = 803.00; 500 GB x 2 x 0.137 = 137.00.
+			// db.r7g.xlarge Multi-AZ 1.10/h: 730 x 1.10 = 803.00; 500 GB x 2 x 0.137 = 137.00.
 			"warehouse": 940.00,
 			// 50 GB x 0.0245 = 1.225; 100 x 0.0054 = 0.54; 1000 x 0.00043 = 0.43; KMS key 1.00.
 			"raw-events": 3.195,
@@ -45,7 +45,7 @@ func TestCostExamples(t *testing.T) {
 		},
 		// checkout, eu-west-1, prod (highAvailability and 2 cache nodes by default).
 		"checkout": {
-			// db.m7g.large 0.196/h: 2 x 730 x 0.196 = 286.16; 100 GB x 2 x 0.127 = 25.40.
+			// db.m7g.large Multi-AZ 0.392/h: 730 x 0.392 = 286.16; 100 GB x 2 x 0.127 = 25.40.
 			"orders-db": 311.56,
 			// 50 x 0.023 = 1.15; 100 x 0.005 = 0.50; 1000 x 0.0004 = 0.40; KMS 1.00.
 			"assets": 3.05,
@@ -74,6 +74,47 @@ func TestCostExamples(t *testing.T) {
 	r := compiler.NewCostReport(examples(t), costs)
 	if !near(r.Monthly, 1352.07) || len(r.Teams) != 2 || r.Teams[0].Name != "data" || !near(r.Environments[0].Monthly, 361.66) {
 		t.Errorf("totals: %+v %+v %+v", r.Monthly, r.Teams, r.Environments)
+	}
+}
+
+// TestCostConfirmedPrices estimates a us-east-1 stack of every template, the
+// region whose figures the price tables confirm against a cited source,
+// worked out by hand (730 hours a month).
+func TestCostConfirmedPrices(t *testing.T) {
+	src := `apiVersion: plat/v1
+kind: Stack
+metadata: {name: east, team: data, environment: staging, costCenter: CC-2001}
+spec:
+  target: terraform
+  region: us-east-1
+  resources:
+    - {name: db, template: postgres, with: {highAvailability: true}}
+    - {name: files, template: bucket}
+    - {name: jobs, template: queue}
+    - {name: cache, template: cache, with: {engine: redis}}
+`
+	costs, diags := costOf(t, newCompiler(t), compiler.Source{Name: "east.yaml", Data: []byte(src)})
+	if diags.HasErrors() || len(costs) != 1 {
+		t.Fatalf("%s", diags)
+	}
+	want := map[string]float64{
+		// db.t4g.small Multi-AZ 0.065/h: 730 x 0.065 = 47.45; 20 GB x 2 x 0.115 = 4.60.
+		"db": 52.05,
+		// 50 GB x 0.023 = 1.15; 100 thousand PUT x 0.005 = 0.50; 1000 thousand GET x 0.0004 = 0.40; KMS key 1.00.
+		"files": 3.05,
+		// 10 million standard requests x 0.40.
+		"jobs": 4.00,
+		// 1 cache.t4g.small Redis OSS node (staging): 730 x 0.032 = 23.36.
+		"cache": 23.36,
+	}
+	for _, r := range costs[0].Resources {
+		if !near(r.Monthly, want[r.Resource]) {
+			t.Errorf("%s: monthly %.2f, want %.2f", r.Resource, r.Monthly, want[r.Resource])
+		}
+	}
+	// 52.05 + 3.05 + 4.00 + 23.36.
+	if !near(costs[0].Monthly, 82.46) {
+		t.Errorf("stack: monthly %.2f, want 82.46", costs[0].Monthly)
 	}
 }
 
@@ -117,7 +158,7 @@ spec:
 `
 
 // TestBudget: the shipped catalog's dev budget is $500; a Multi-AZ
-// db.r7g.xlarge in us-east-1 costs 2 x 730 x 0.478 = 697.88 plus 200 GB x
+// db.r7g.xlarge in us-east-1 costs 730 x 0.956 = 697.88 plus 200 GB x
 // 0.115 = 23.00, 720.88 in all.
 func TestBudget(t *testing.T) {
 	c := newCompiler(t)
@@ -212,7 +253,7 @@ func patched(t *testing.T, tmpl, old, new string) fs.FS {
 // template and the parameter, never a silent zero; a typo in a cost item is a
 // contract error with the template's file:line:col.
 func TestBadPriceTables(t *testing.T) {
-	c, err := compiler.New(patched(t, "postgres", `"db.r7g.xlarge": 0.478}`, `"db.r7g.xlarg": 0.478}`))
+	c, err := compiler.New(patched(t, "postgres", `"db.r7g.xlarge": {singleAZ: 0.478, multiAZ: 0.956}`, `"db.r7g.xlarg": {singleAZ: 0.478, multiAZ: 0.956}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,7 +299,7 @@ func TestCostFormats(t *testing.T) {
 	st := doc["stacks"].([]any)[1].(map[string]any)
 	res := st["resources"].([]any)[0].(map[string]any)
 	item := res["items"].([]any)[0].(map[string]any)
-	for k, want := range map[string]any{"what": "db.m7g.large instance and its Multi-AZ standby", "unit": "hour", "quantity": 2.0, "unitPrice": 0.196, "monthly": 286.16, "assumed": false} {
+	for k, want := range map[string]any{"what": "db.m7g.large instance and its Multi-AZ standby", "unit": "hour", "quantity": 1.0, "unitPrice": 0.392, "monthly": 286.16, "assumed": false} {
 		if item[k] != want {
 			t.Errorf("item %s = %v, want %v", k, item[k], want)
 		}
@@ -273,7 +314,7 @@ func TestCostFormats(t *testing.T) {
 	md := buf.String()
 	for _, want := range []string{
 		"## Monthly cost estimate\n\n| stack | team | environment | target | region | monthly |\n| --- | --- | --- | --- | --- | ---: |\n| analytics | data | staging | crossplane | eu-central-1 | $990.41 |\n| checkout | payments | prod | terraform | eu-west-1 | $361.66 |\n| **total** | | | | | **$1,352.07** |\n",
-		"| orders-db | postgres | db.m7g.large instance and its Multi-AZ standby: 2 x 730 h x $0.196/h; 100 GB gp3 storage and its Multi-AZ standby: 200 GB-month x $0.127 | $311.56 |",
+		"| orders-db | postgres | db.m7g.large instance and its Multi-AZ standby: 1 x 730 h x $0.392/h; 100 GB gp3 storage and its Multi-AZ standby: 200 GB-month x $0.127 | $311.56 |",
 		"- order-events assumes requestsPerMonth = 10000000 (template default)",
 		"| team payments | 1 | $361.66 |",
 	} {
