@@ -63,7 +63,7 @@ type Stack struct {
 	// registry adds owner and repository). Only names that would collide use it.
 	Key string
 	// File is the stack file as plat names it in diagnostics (relative).
-	File                                                 string
+	File                                                string
 	Name, Team, Environment, CostCenter, Target, Region string
 	// Catalog is the catalog the stack compiles with; its golden paths are
 	// what the resources' annotations point at.
