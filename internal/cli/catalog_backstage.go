@@ -2,8 +2,10 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 
 	"github.com/spf13/cobra"
 
@@ -129,4 +131,20 @@ func catalogID(dir string, stacks []string) (backstage.CatalogID, error) {
 		return backstage.CatalogID{}, usageErr(errors.New("catalog backstage: the catalog pin names no namespace or name"))
 	}
 	return backstage.CatalogID{Kind: backstage.CatalogPin, Namespace: pin.Namespace, Name: pin.Name, Version: pin.Version}, nil
+}
+
+// registryGoldenPaths is the registry's description of a catalog's
+// templates for its Backstage entities: fsys nil is the embedded catalog.
+func registryGoldenPaths(_ context.Context, fsys fs.FS) ([]backstage.GoldenPath, error) {
+	var c *compiler.Compiler
+	var err error
+	if fsys == nil {
+		c, err = pipeline.LoadCompiler("")
+	} else {
+		c, err = compiler.New(fsys)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return compiled.GoldenPaths(c, backstage.CatalogID{}, "")
 }
