@@ -112,7 +112,8 @@ func newRouter(h *Handler) *mux.Router {
 	route(routeCatalogYank, cver+"/yank"+slash, h.catalogMark(store.MarkYanked), http.MethodPost)
 	route(routeCatalogUpload, cver+slash, h.catalogAPI(h.catalogUpload), uploadMethods...)
 	route(routeCatalogVersions, cat+slash, h.catalogAPI(h.catalogVersions), readMethods...)
-	h.addUsage(route) // usage_http.go
+	h.addUsage(route)     // usage_http.go
+	h.addBackstage(route) // backstage.go
 	return r
 }
 

@@ -60,6 +60,10 @@ type Config struct {
 	// may be published; nil accepts any catalog that passes the archive checks.
 	// registry/serve sets it to the compiler's check (internal/catalogcheck).
 	CheckCatalog func(ctx context.Context, fsys fs.FS) error
+	// GoldenPaths describes a catalog's templates for the Backstage entities
+	// (backstage.go); nil serves stack entities only. registry/serve's caller
+	// sets it to the compiler's (internal/backstage/compiled).
+	GoldenPaths GoldenPathsFunc
 	// OIDC, when set, verifies OpenID Connect ID tokens from CI against a
 	// trust policy; static tokens keep working beside it.
 	OIDC *auth.OIDC
@@ -83,6 +87,8 @@ type Service struct {
 	lists *otter.Cache[ListQuery, ModuleList] // nil: not cached
 
 	uploads chan struct{} // semaphore
+
+	golden goldenCache // backstage.go
 }
 
 // DefaultTokenTTL is Config.TokenTTL's default.

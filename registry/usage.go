@@ -31,26 +31,42 @@ var ErrNoUsage = errors.New("this registry's store keeps no inventory")
 // inventoryDoc is the part of a plat.inventory/v1 document the registry
 // reads; other members are the client's and are ignored.
 type inventoryDoc struct {
-	Schema     string `json:"schema"`
-	Repository string `json:"repository"`
-	Stacks     []struct {
-		File    string `json:"file"`
-		Name    string `json:"name"`
-		Catalog struct {
-			Kind      string `json:"kind"`
+	Schema     string           `json:"schema"`
+	Repository string           `json:"repository"`
+	Stacks     []inventoryStack `json:"stacks"`
+}
+
+// inventoryStack is one stack of a push. What the Backstage entities need
+// beyond the uses (team, environment, cost centre, target, region, each
+// resource's name and template) is kept whole in a store.StackStore.
+type inventoryStack struct {
+	File        string `json:"file"`
+	Name        string `json:"name"`
+	Team        string `json:"team,omitempty"`
+	Environment string `json:"environment,omitempty"`
+	CostCenter  string `json:"costCenter,omitempty"`
+	Target      string `json:"target,omitempty"`
+	Region      string `json:"region,omitempty"`
+	Catalog     struct {
+		Kind      string `json:"kind"`
+		Namespace string `json:"namespace,omitempty"`
+		Name      string `json:"name,omitempty"`
+		Version   string `json:"version,omitempty"`
+	} `json:"catalog"`
+	Resources []struct {
+		Name     string `json:"name,omitempty"`
+		Template string `json:"template,omitempty"`
+		Module   *struct {
 			Namespace string `json:"namespace"`
 			Name      string `json:"name"`
+			System    string `json:"system"`
 			Version   string `json:"version"`
-		} `json:"catalog"`
-		Resources []struct {
-			Module *struct {
-				Namespace string `json:"namespace"`
-				Name      string `json:"name"`
-				System    string `json:"system"`
-				Version   string `json:"version"`
-			} `json:"module"`
-		} `json:"resources"`
-	} `json:"stacks"`
+		} `json:"module,omitempty"`
+	} `json:"resources"`
+	// Errors are the stack's compile errors; the registry keeps only whether
+	// there were any.
+	Errors   []string `json:"errors,omitempty"`
+	Compiles bool     `json:"compiles"`
 }
 
 // PushResult answers an inventory push.
@@ -94,8 +110,20 @@ func (s *Service) PushInventory(ctx context.Context, tok *store.Token, body io.R
 	if err != nil {
 		return PushResult{}, err
 	}
-	if err := us.ReplaceUses(ctx, tok.Namespace, doc.Repository, uses, time.Now()); err != nil {
+	now := time.Now()
+	if err := us.ReplaceUses(ctx, tok.Namespace, doc.Repository, uses, now); err != nil {
 		return PushResult{}, fmt.Errorf("store inventory: %w", err)
+	}
+	if ss, ok := s.st.(store.StackStore); ok {
+		stacks, err := keptStacks(doc)
+		if err != nil {
+			return PushResult{}, err
+		}
+		// After the uses: a failure here answers 500 and the client's retry
+		// replaces both.
+		if err := ss.ReplaceStacks(ctx, tok.Namespace, doc.Repository, stacks, now); err != nil {
+			return PushResult{}, fmt.Errorf("store inventory stacks: %w", err)
+		}
 	}
 	s.log.Info("inventory pushed", "owner", tok.Namespace, "repository", doc.Repository, "stacks", len(doc.Stacks), "uses", len(uses))
 	return PushResult{Owner: tok.Namespace, Repository: doc.Repository, Stacks: len(doc.Stacks), Uses: len(uses)}, nil
@@ -119,9 +147,21 @@ func parseInventory(data []byte) ([]store.Use, *inventoryDoc, error) {
 		if err := checkText(where+".file", st.File, maxStackField); err != nil {
 			return nil, nil, err
 		}
-		if st.Name != "" {
-			if err := checkText(where+".name", st.Name, maxStackField); err != nil {
-				return nil, nil, err
+		for _, f := range []struct{ what, v string }{{"name", st.Name}, {"team", st.Team}, {"environment", st.Environment},
+			{"costCenter", st.CostCenter}, {"target", st.Target}, {"region", st.Region}} {
+			if f.v != "" {
+				if err := checkText(where+"."+f.what, f.v, maxStackField); err != nil {
+					return nil, nil, err
+				}
+			}
+		}
+		for j, r := range st.Resources {
+			for _, f := range []struct{ what, v string }{{"name", r.Name}, {"template", r.Template}} {
+				if f.v != "" {
+					if err := checkText(fmt.Sprintf("%s.resources[%d].%s", where, j, f.what), f.v, maxStackField); err != nil {
+						return nil, nil, err
+					}
+				}
 			}
 		}
 		seen := map[store.Use]bool{}
@@ -150,6 +190,21 @@ func parseInventory(data []byte) ([]store.Use, *inventoryDoc, error) {
 		}
 	}
 	return uses, &doc, nil
+}
+
+// keptStacks is each pushed stack as a store.StackStore keeps it.
+func keptStacks(doc *inventoryDoc) ([]store.InventoryStack, error) {
+	var out []store.InventoryStack
+	for _, st := range doc.Stacks {
+		st.Compiles = len(st.Errors) == 0
+		st.Errors = nil
+		b, err := json.Marshal(st)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, store.InventoryStack{File: st.File, Name: st.Name, Doc: b})
+	}
+	return out, nil
 }
 
 // checkText refuses empty, overlong and control-character text: it is

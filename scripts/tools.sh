@@ -27,6 +27,7 @@ CUE_VERSION=0.17.1
 CONFTEST_VERSION=0.71.1
 STATICCHECK_VERSION=0.8.2
 HELM_VERSION=3.22.0
+BACKSTAGE_CATALOG_MODEL_VERSION=1.10.1
 
 log() { echo "tools: $*" >&2; }
 
@@ -123,6 +124,27 @@ helm() { # about 3.5 minutes; the tests run it offline with HELM_*_HOME in a tem
   goinstall helm $HELM_VERSION helm.sh/helm/v3/cmd/helm@v$HELM_VERSION
 }
 
+# nodejs_npm: Node.js and npm, from Debian when the machine has none.
+nodejs_npm() {
+  if command -v node >/dev/null && command -v npm >/dev/null; then return; fi
+  apt_packages nodejs npm
+}
+
+# backstage_catalog_model: the npm package @backstage/catalog-model, installed
+# once under TOOLS_DIR/npm/backstage-catalog-model-VERSION/node_modules (the
+# tests set NODE_PATH to it); later runs need no network.
+backstage_catalog_model() {
+  local v=$BACKSTAGE_CATALOG_MODEL_VERSION d=$TOOLS_DIR/npm/backstage-catalog-model-$BACKSTAGE_CATALOG_MODEL_VERSION
+  nodejs_npm
+  if [ ! -f "$d/node_modules/@backstage/catalog-model/package.json" ]; then
+    log "npm install @backstage/catalog-model@$v"
+    rm -rf "$d.tmp" && mkdir -p "$d.tmp"
+    echo '{"private": true}' > "$d.tmp/package.json"
+    (cd "$d.tmp" && npm install --no-audit --no-fund --ignore-scripts --loglevel=error "@backstage/catalog-model@$v" >/dev/null)
+    rm -rf "$d" && mv "$d.tmp" "$d"
+  fi
+}
+
 apt_packages() { # Debian packages: etcd, pre-commit, PostgreSQL, load generators, nginx
   local want=() p
   for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || want+=("$p"); done
@@ -138,10 +160,11 @@ apt_bench() { apt_packages wrk hyperfine nginx; }
 run() {
   case $1 in
     all) run test; run bench ;;
-    test) apt_test; staticcheck; versitygw; provider_local; tofu; terraform; kube_apiserver; helm ;;
+    test) apt_test; staticcheck; versitygw; provider_local; tofu; terraform; kube_apiserver; helm; backstage_catalog_model ;;
     bench) apt_bench; cue; conftest; tofu; provider_local ;;
     etcd|pre_commit|pg_ctl|initdb|postgres|git|openssl) apt_test ;;
     wrk|hyperfine|nginx) apt_bench ;;
+    node|npm) nodejs_npm ;;
     *) "$1" ;;
   esac
 }

@@ -69,7 +69,7 @@ func newCatalogCmd(env *Env) *cobra.Command {
 		printTemplate(env, c, t)
 		return nil
 	}
-	cmd.AddCommand(list, show, newCatalogXRDCmd(env), newCatalogPublishCmd(env), newCatalogPinCmd(env),
+	cmd.AddCommand(list, show, newCatalogXRDCmd(env), newCatalogPublishCmd(env), newCatalogPinCmd(env), newCatalogBackstageCmd(env),
 		newLifecycleCmd(env, "deprecate", false), newLifecycleCmd(env, "yank", false))
 	return cmd
 }

@@ -124,7 +124,7 @@ func runServe(ctx context.Context, env *Env, a serveArgs) error {
 	}
 	cfg := serve.Config{
 		Store:      a.sc,
-		Service:    registry.Config{RequireReadToken: a.readTok, Limits: a.lim, TokenTTL: a.tokenTTL, Log: lg, CheckCatalog: checkCatalog},
+		Service:    registry.Config{RequireReadToken: a.readTok, Limits: a.lim, TokenTTL: a.tokenTTL, Log: lg, CheckCatalog: checkCatalog, GoldenPaths: registryGoldenPaths},
 		AuthConfig: a.authCfg,
 		Log:        lg,
 	}

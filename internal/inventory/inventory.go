@@ -35,16 +35,18 @@ type Inventory struct {
 // Stack is one stack file's entry.
 type Stack struct {
 	// File is the stack file, as plat names it in diagnostics.
-	File        string     `json:"file"`
-	Name        string     `json:"name"`
-	Team        string     `json:"team"`
-	Environment string     `json:"environment"`
-	CostCenter  string     `json:"costCenter"`
-	Target      string     `json:"target"`
-	Catalog     Catalog    `json:"catalog"`
-	Resources   []Resource `json:"resources"`
-	Waivers     []Waiver   `json:"waivers"`
-	Output      Output     `json:"output"`
+	File        string `json:"file"`
+	Name        string `json:"name"`
+	Team        string `json:"team"`
+	Environment string `json:"environment"`
+	CostCenter  string `json:"costCenter"`
+	Target      string `json:"target"`
+	// Region is spec.region (read by the registry's Backstage entities).
+	Region    string     `json:"region,omitempty"`
+	Catalog   Catalog    `json:"catalog"`
+	Resources []Resource `json:"resources"`
+	Waivers   []Waiver   `json:"waivers"`
+	Output    Output     `json:"output"`
 	// Errors are the stack's compile errors (file:line:col: message), if any.
 	Errors []string `json:"errors,omitempty"`
 }
@@ -131,7 +133,7 @@ func buildStack(ctx context.Context, cs compilers, path string, resolve Resolver
 	}
 	root, ds := compiler.LoadStack(name, data)
 	d := declare(root)
-	st.Name, st.Team, st.Environment, st.CostCenter, st.Target = d.name, d.team, d.environment, d.costCenter, d.target
+	st.Name, st.Team, st.Environment, st.CostCenter, st.Target, st.Region = d.name, d.team, d.environment, d.costCenter, d.target, d.region
 	for _, w := range d.waivers {
 		st.Waivers = append(st.Waivers, Waiver{Guardrail: w.guardrail, Resource: w.resource, Owner: w.owner,
 			Reason: w.reason, Expires: w.expires, DaysLeft: daysLeft(w.expires, now)})

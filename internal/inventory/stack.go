@@ -6,9 +6,9 @@ import (
 
 // declared is what a stack file says of itself, read without compiling.
 type declared struct {
-	name, team, environment, costCenter, target string
-	resources                                   []declaredResource
-	waivers                                     []declaredWaiver
+	name, team, environment, costCenter, target, region string
+	resources                                           []declaredResource
+	waivers                                             []declaredWaiver
 }
 
 type declaredResource struct{ name, template string }
@@ -29,7 +29,7 @@ func declare(root *compiler.Node) declared {
 	meta, spec := root.Get("metadata"), root.Get("spec")
 	d.name, d.team = str(meta.Get("name")), str(meta.Get("team"))
 	d.environment, d.costCenter = str(meta.Get("environment")), str(meta.Get("costCenter"))
-	d.target = str(spec.Get("target"))
+	d.target, d.region = str(spec.Get("target")), str(spec.Get("region"))
 	if rs := spec.Get("resources"); rs != nil && rs.Kind == compiler.KindList {
 		for _, r := range rs.Items {
 			d.resources = append(d.resources, declaredResource{name: str(r.Get("name")), template: str(r.Get("template"))})

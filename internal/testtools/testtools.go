@@ -1,6 +1,7 @@
 // Package testtools finds (and, the first time, builds) the real tools that plat's
 // tests drive: OpenTofu, the hashicorp/local provider, kube-apiserver, etcd,
-// pre-commit, PostgreSQL, versitygw, helm. It runs scripts/tools.sh, which caches builds
+// pre-commit, PostgreSQL, versitygw, helm, Node.js and the npm package
+// @backstage/catalog-model. It runs scripts/tools.sh, which caches builds
 // outside the source tree, so only the first call on a machine is slow. A test that
 // needs a tool it cannot get fails; it never skips silently.
 //
@@ -79,13 +80,14 @@ func SkipShort(t testing.TB, tool string) {
 var systemTools = map[string]bool{
 	"etcd": true, "pre-commit": true, "git": true, "openssl": true,
 	"initdb": true, "pg_ctl": true, "postgres": true,
-	"wrk": true, "hyperfine": true, "nginx": true,
+	"wrk": true, "hyperfine": true, "nginx": true, "node": true,
 }
 
 // Bin returns the absolute path of a real tool, building or installing it with
 // scripts/tools.sh if this machine does not have it yet. Names: tofu,
 // kube-apiserver, versitygw, helm, cue, conftest, staticcheck, and the Debian tools etcd,
-// pre-commit, git, openssl, initdb, pg_ctl, postgres, wrk, hyperfine, nginx.
+// pre-commit, git, openssl, initdb, pg_ctl, postgres, wrk, hyperfine, nginx,
+// and node (Node.js, from Debian when the machine has none).
 func Bin(t testing.TB, name string) string {
 	t.Helper()
 	SkipShort(t, name)
@@ -212,4 +214,27 @@ func PlatJSONMirror(t testing.TB) string {
 		t.Fatal(platjsonErr)
 	}
 	return platjsonDir
+}
+
+// BackstageCatalogModelVersion is the @backstage/catalog-model version
+// BackstageNodePath installs.
+const BackstageCatalogModelVersion = "1.10.1"
+
+// BackstageNodePath returns a node_modules directory holding the real npm
+// package @backstage/catalog-model (for NODE_PATH), installing it with
+// scripts/tools.sh the first time; Bin(t, "node") runs the scripts.
+func BackstageNodePath(t testing.TB) string {
+	t.Helper()
+	SkipShort(t, "@backstage/catalog-model (npm)")
+	mu.Lock()
+	defer mu.Unlock()
+	d := filepath.Join(ToolsDir(), "npm", "backstage-catalog-model-"+BackstageCatalogModelVersion, "node_modules")
+	pkg := filepath.Join(d, "@backstage", "catalog-model", "package.json")
+	if _, err := os.Stat(pkg); err != nil {
+		runTools(t, "backstage_catalog_model")
+	}
+	if _, err := os.Stat(pkg); err != nil {
+		t.Fatalf("testtools: @backstage/catalog-model missing after scripts/tools.sh: %v", err)
+	}
+	return d
 }

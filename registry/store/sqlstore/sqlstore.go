@@ -37,7 +37,8 @@ type Store struct {
 
 	versions, details, exists, token *sql.Stmt
 
-	usage usageState // usage.go
+	usage  usageState  // usage.go
+	stacks stacksState // stacks.go
 }
 
 var _ store.Store = (*Store)(nil)
