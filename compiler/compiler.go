@@ -518,7 +518,7 @@ func (s *stackCompiler) resources(list *Node, m stackMeta, tags map[string]strin
 				}
 			}
 		}
-		if !ck.check(with, schemaOf.FillPath(pathContext, c.cc.Encode(schemaCtx)).LookupPath(pathParameters), withPath, withPos) {
+		if !ck.check(with, t.paramSchema(c.cc, schemaOf, schemaCtx, t.paramsContext != nil), withPath, withPos) {
 			continue
 		}
 		if !evaluate {
