@@ -39,6 +39,7 @@ type Compiler struct {
 	org            cue.Value // platform.cue when its org field holds the org rules
 	orgRules       []Guardrail
 	templates      map[string]*Template
+	envelope       *checkMemo // checks against stackSchema
 }
 
 // New loads the schemas and the catalog's platform settings (templates are
@@ -296,7 +297,10 @@ func (s *stackCompiler) compile(src []byte) *Stack {
 		s.diags = ds
 		return nil
 	}
-	ck := &checker{cc: c.cc, file: s.file, diags: &s.diags}
+	if c.envelope == nil {
+		c.envelope = newCheckMemo()
+	}
+	ck := &checker{cc: c.cc, file: s.file, diags: &s.diags, memo: c.envelope}
 	ck.check(root, c.stackSchema, "", Pos{})
 	envelopeOK := !s.diags.HasErrors()
 
