@@ -83,3 +83,30 @@ func TestCompileParallelCanceled(t *testing.T) {
 		t.Fatalf("got %d stacks, diagnostics %v", len(res.Stacks), diags)
 	}
 }
+
+// TestCheckMemoSameDiagnostics: a compiler that has checked many stacks
+// (remembering their valid values) reports a broken stack exactly as a fresh
+// one does.
+func TestCheckMemoSameDiagnostics(t *testing.T) {
+	bad := compiler.Source{Name: "bad/platform.yaml", Data: []byte(`apiVersion: plat/v1
+kind: Stack
+metadata: {name: s001, team: team1, environment: prd, costCenter: CC-12345, owner: x}
+spec:
+  target: terraform
+  region: eu-west-1
+  resources:
+    - {name: db, template: postgres, with: {size: small}}
+    - {name: Files, template: bucket, with: {expireAfterDays: 30}}
+    - {name: q, template: queue, with: {fifo: 1}}
+`)}
+	in := compiler.Input{Stacks: []compiler.Source{bad}, Now: now, Validate: true}
+	_, want := newCompiler(t).Compile(context.Background(), in)
+	if want.Errors() < 4 {
+		t.Fatalf("want several errors, got %v", want)
+	}
+	c := newCompiler(t)
+	c.Compile(context.Background(), compiler.Input{Stacks: mixedTree(t, 20), Now: now, Validate: true})
+	if _, got := c.Compile(context.Background(), in); !reflect.DeepEqual(got, want) {
+		t.Errorf("after other stacks:\n got %v\nwant %v", got, want)
+	}
+}
