@@ -63,3 +63,41 @@ func benchRender(b *testing.B, n int) {
 func BenchmarkRender10(b *testing.B)   { benchRender(b, 10) }
 func BenchmarkRender100(b *testing.B)  { benchRender(b, 100) }
 func BenchmarkRender1000(b *testing.B) { benchRender(b, 1000) }
+
+// treeOf returns n four-resource stacks, a quarter of them prod, the shape
+// of platbench's trees.
+func treeOf(n int) []compiler.Source {
+	envs := []string{"prod", "dev", "staging", "dev"}
+	srcs := make([]compiler.Source, n)
+	for i := range srcs {
+		srcs[i] = compiler.Source{Name: fmt.Sprintf("team%02d/s%04d/platform.yaml", i%20, i), Data: fmt.Appendf(nil, `apiVersion: plat/v1
+kind: Stack
+metadata: {name: s%04d, team: team%02d, environment: %s, costCenter: CC-1234}
+spec:
+  target: terraform
+  region: eu-west-1
+  resources:
+    - {name: db, template: postgres, with: {size: small, storageGB: 50, backupRetentionDays: 14}}
+    - {name: files, template: bucket, with: {expireAfterDays: 30}}
+    - {name: jobs, template: queue, with: {maxReceiveCount: 10}}
+    - {name: sessions, template: cache, with: {nodes: 2}}
+`, i, i%20, envs[i%4])}
+	}
+	return srcs
+}
+
+// BenchmarkValidateTree500 is what `plat validate DIR` of 500 stacks costs
+// inside the process: a fresh compiler, as a process starts with, then every
+// stack.
+func BenchmarkValidateTree500(b *testing.B) {
+	in := compiler.Input{Stacks: treeOf(500), Now: now, Validate: true}
+	for b.Loop() {
+		c, err := compiler.New(catalogFS())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, diags := c.Compile(context.Background(), in); diags.HasErrors() {
+			b.Fatal(diags)
+		}
+	}
+}

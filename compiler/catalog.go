@@ -1,6 +1,7 @@
 package compiler
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -122,6 +123,7 @@ type Template struct {
 	parsed  bool                    // src parses
 	uses    map[string]int          // resources compiled per target
 	targets map[string]cue.Value    // see instanceBase
+	schemas map[string]cue.Value    // see paramSchema
 	origins map[string]cachedOrigin // see traceOrigin
 }
 
@@ -370,20 +372,76 @@ func (c *Compiler) templateProviders(t *Template, list cue.Value) error {
 // when the parameters depend on a dropped field, or f is nil; and the fields
 // of context it reads (see contextFields).
 func (c *Compiler) parametersOnly(f *ast.File) (cue.Value, []string) {
-	keep := func(d ast.Decl) bool {
-		if fd, ok := d.(*ast.Field); ok {
-			if id, ok := fd.Label.(*ast.Ident); ok && id.Name != "context" && id.Name != "parameters" &&
-				!strings.HasPrefix(id.Name, "_") && !strings.HasPrefix(id.Name, "#") {
-				return false
-			}
-		}
-		return true
+	if f == nil {
+		return cue.Value{}, nil
 	}
+	keep := paramsDecls(f)
 	v := c.buildWith(f, keep, false, &ast.Field{Label: ast.NewIdent("context"), Value: ast.NewIdent("#Context")})
 	if !v.Exists() || v.Err() != nil {
 		return cue.Value{}, nil
 	}
 	return v, contextFields(f, keep)
+}
+
+// paramsDecls returns which top-level declarations of a template file the
+// parameters-only part keeps: everything but regular fields other than context
+// and parameters, and of the hidden fields and definitions only those that
+// what is kept refers to, directly or through each other. Hidden fields that
+// only the dropped output reads (the metadata of Crossplane resources, say)
+// would otherwise be evaluated with every resource's parameters, and their
+// reads of context would make the parameters' schema depend on all of it.
+func paramsDecls(f *ast.File) func(ast.Decl) bool {
+	aux := func(d ast.Decl) (string, bool) {
+		if fd, ok := d.(*ast.Field); ok {
+			if id, ok := fd.Label.(*ast.Ident); ok && (strings.HasPrefix(id.Name, "_") || strings.HasPrefix(id.Name, "#")) {
+				return id.Name, true
+			}
+		}
+		return "", false
+	}
+	regular := func(d ast.Decl) bool {
+		if fd, ok := d.(*ast.Field); ok {
+			if id, ok := fd.Label.(*ast.Ident); ok && id.Name != "context" && id.Name != "parameters" {
+				return false
+			}
+		}
+		return true
+	}
+	needed := map[string]bool{}
+	var queue []ast.Decl
+	for _, d := range f.Decls {
+		if _, ok := d.(*ast.ImportDecl); ok {
+			continue
+		}
+		if _, isAux := aux(d); !isAux && regular(d) {
+			queue = append(queue, d)
+		}
+	}
+	for len(queue) > 0 {
+		d := queue[0]
+		queue = queue[1:]
+		var found []string
+		ast.Walk(d, func(n ast.Node) bool {
+			if id, ok := n.(*ast.Ident); ok && (strings.HasPrefix(id.Name, "_") || strings.HasPrefix(id.Name, "#")) && !needed[id.Name] {
+				needed[id.Name] = true
+				found = append(found, id.Name)
+			}
+			return true
+		}, nil)
+		for _, name := range found {
+			for _, d2 := range f.Decls {
+				if n, ok := aux(d2); ok && n == name {
+					queue = append(queue, d2)
+				}
+			}
+		}
+	}
+	return func(d ast.Decl) bool {
+		if name, ok := aux(d); ok {
+			return needed[name]
+		}
+		return regular(d)
+	}
 }
 
 // contextFields lists the fields of context that the declarations keep accepts
@@ -552,6 +610,37 @@ func (c *Compiler) instanceBase(t *Template, target string) cue.Value {
 		return v
 	}
 	return t.value
+}
+
+// maxParamSchemas bounds how many parameter schemas paramSchema keeps per
+// template: one per distinct context the parameters read (an environment,
+// say), so a tree of stacks shares a handful.
+const maxParamSchemas = 64
+
+// paramSchema returns the parameters of of (t's parameters-only part, or t
+// itself) with ctx filled in as context. With shared, ctx holds only the
+// context fields of reads (Template.paramsContext), so stacks that agree on
+// them get the same schema: it is evaluated once per Compiler and reused.
+func (t *Template) paramSchema(cc *cue.Context, of cue.Value, ctx map[string]any, shared bool) cue.Value {
+	var key string
+	if shared {
+		b, err := json.Marshal(ctx) // map keys sorted
+		if err != nil {
+			shared = false
+		}
+		key = string(b)
+		if v, ok := t.schemas[key]; ok {
+			return v
+		}
+	}
+	v := of.FillPath(pathContext, cc.Encode(ctx)).LookupPath(pathParameters)
+	if shared && len(t.schemas) < maxParamSchemas {
+		if t.schemas == nil {
+			t.schemas = map[string]cue.Value{}
+		}
+		t.schemas[key] = v
+	}
+	return v
 }
 
 // guardrail is a guardrail as evaluated for one resource.

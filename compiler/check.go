@@ -15,6 +15,61 @@ type checker struct {
 	file     string
 	resource string
 	diags    *Diagnostics
+	memo     *checkMemo // nil: nothing remembered
+}
+
+// checkMemo remembers what checking against one schema found, for a schema
+// every stack is checked against (the stack file's own): the fields of each
+// struct in it, and the scalars found valid at each place. Places are paths
+// with list indices left out, which name one part of the schema. A Compiler
+// has one, bounded, and uses it from one goroutine at a time.
+type checkMemo struct {
+	fields map[string][]schemaField
+	valid  map[string]bool
+}
+
+// maxMemoValid bounds checkMemo.valid: stack names, say, differ in every
+// stack and are not worth remembering past a point.
+const maxMemoValid = 4096
+
+func newCheckMemo() *checkMemo {
+	return &checkMemo{fields: map[string][]schemaField{}, valid: map[string]bool{}}
+}
+
+// place is path with its list indices left out: a[3].b is a[].b.
+func place(path string) string {
+	if !strings.Contains(path, "[") {
+		return path
+	}
+	var b strings.Builder
+	skip := false
+	for _, r := range path {
+		switch {
+		case r == '[':
+			skip = true
+			b.WriteRune(r)
+		case r == ']':
+			skip = false
+			b.WriteRune(r)
+		case !skip:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// fieldsOf is schemaFields(v) for v at path, remembered with a memo.
+func (c *checker) fieldsOf(v cue.Value, path string) []schemaField {
+	if c.memo == nil {
+		return schemaFields(v)
+	}
+	k := place(path)
+	if fs, ok := c.memo.fields[k]; ok {
+		return fs
+	}
+	fs := schemaFields(v)
+	c.memo.fields[k] = fs
+	return fs
 }
 
 func (c *checker) add(p Pos, id, msg, hint string) {
@@ -54,7 +109,7 @@ func (c *checker) check(n *Node, v cue.Value, path string, keyPos Pos) bool {
 			c.typeErr(n, v, path)
 			return false
 		}
-		fields := schemaFields(v)
+		fields := c.fieldsOf(v, path)
 		byName := make(map[string]schemaField, len(fields))
 		names := make([]string, 0, len(fields))
 		for _, f := range fields {
@@ -178,8 +233,18 @@ func (c *checker) leaf(n *Node, v cue.Value, path string) bool {
 		c.typeErr(n, v, path)
 		return false
 	}
+	var key string
+	if c.memo != nil {
+		key = place(path) + "\x00" + kindPhrase(n.Kind) + "\x00" + n.Literal()
+		if c.memo.valid[key] {
+			return true
+		}
+	}
 	u := v.Unify(c.cc.Encode(n.Go()))
 	if err := u.Validate(cue.Concrete(true)); err == nil {
+		if c.memo != nil && len(c.memo.valid) < maxMemoValid {
+			c.memo.valid[key] = true
+		}
 		return true
 	}
 	s := shapeOf(v, 0)

@@ -39,6 +39,7 @@ type Compiler struct {
 	org            cue.Value // platform.cue when its org field holds the org rules
 	orgRules       []Guardrail
 	templates      map[string]*Template
+	envelope       *checkMemo // checks against stackSchema
 }
 
 // New loads the schemas and the catalog's platform settings (templates are
@@ -136,48 +137,100 @@ type File struct {
 // Compile compiles every stack of in. Diagnostics holds every problem found in
 // every stack; Result holds the stacks that compiled without errors (callers that
 // write files should write nothing when Diagnostics.HasErrors()).
+// CompileParallel does the same on several cores.
 func (c *Compiler) Compile(ctx context.Context, in Input) (*Result, Diagnostics) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	now := in.Now
-	if now.IsZero() {
-		now = time.Now()
+	in.Now = in.now()
+	col := newCollector()
+	for _, src := range in.Stacks {
+		if !col.add(c.compileOne(ctx, in, src)) {
+			break
+		}
+	}
+	return col.res, col.all
+}
+
+// now is Input.Now, or the current time when that is zero.
+func (in Input) now() time.Time {
+	if in.Now.IsZero() {
+		return time.Now()
+	}
+	return in.Now
+}
+
+// compiled is one stack file compiled on its own, before the checks across
+// the stacks of an Input (see collector).
+type compiled struct {
+	file     string
+	st       *Stack
+	diags    Diagnostics
+	namePos  Pos
+	cost     *StackCost
+	canceled error // the context ended before this stack was compiled
+}
+
+// compileOne compiles one stack file of in, whose Now is set; the caller holds
+// c.mu.
+func (c *Compiler) compileOne(ctx context.Context, in Input, src Source) compiled {
+	if err := ctx.Err(); err != nil {
+		return compiled{file: src.Name, canceled: err}
 	}
 	reg := c.platform.Registry
 	if in.Registry != nil {
 		reg = *in.Registry
 	}
-	res := &Result{}
-	var all Diagnostics
-	names := map[string]string{}
-	for _, src := range in.Stacks {
-		if err := ctx.Err(); err != nil {
-			all = append(all, Diagnostic{ID: "plat.canceled", Message: err.Error()})
-			break
-		}
-		sc := &stackCompiler{c: c, file: src.Name, now: now, waiverWarning: in.WaiverWarning, reg: reg, format: in.Format, validate: in.Validate, wantCost: in.Cost}
-		st := sc.compile(src.Data)
-		if in.Cost && sc.cost != nil {
-			res.Costs = append(res.Costs, sc.cost)
-		}
-		if st != nil {
-			if prev, dup := names[st.Name]; dup {
-				p := sc.namePos
-				sc.diags = append(sc.diags, Diagnostic{File: src.Name, Line: p.Line, Col: p.Col, ID: IDDuplicateStack,
-					Message: fmt.Sprintf("stack name %q is also used by %s", st.Name, prev),
-					Hint:    "give every stack its own metadata.name; each renders into its own folder"})
-				st = nil
-			} else {
-				names[st.Name] = src.Name
-			}
-		}
-		sc.diags.Sort()
-		all = append(all, sc.diags...)
-		if st != nil && !sc.diags.HasErrors() {
-			res.Stacks = append(res.Stacks, st)
+	sc := &stackCompiler{c: c, file: src.Name, now: in.Now, waiverWarning: in.WaiverWarning, reg: reg, format: in.Format, validate: in.Validate, wantCost: in.Cost}
+	x := compiled{file: src.Name, st: sc.compile(src.Data), namePos: sc.namePos}
+	x.diags = sc.diags
+	if in.Cost {
+		x.cost = sc.cost
+	}
+	return x
+}
+
+// collector takes compiled stacks in input order and does what spans them:
+// stack names unique across stacks, diagnostics sorted per stack and kept in
+// input order, the result in input order. Whatever order stacks are compiled
+// in, the same sequence of add calls gives the same result.
+type collector struct {
+	res   *Result
+	all   Diagnostics
+	names map[string]string // stack name -> file
+}
+
+func newCollector() *collector {
+	return &collector{res: &Result{}, names: map[string]string{}}
+}
+
+// add takes the next stack in input order; false means the context ended and
+// later stacks are not taken.
+func (col *collector) add(x compiled) bool {
+	if x.canceled != nil {
+		col.all = append(col.all, Diagnostic{ID: "plat.canceled", Message: x.canceled.Error()})
+		return false
+	}
+	if x.cost != nil {
+		col.res.Costs = append(col.res.Costs, x.cost)
+	}
+	st := x.st
+	if st != nil {
+		if prev, dup := col.names[st.Name]; dup {
+			p := x.namePos
+			x.diags = append(x.diags, Diagnostic{File: x.file, Line: p.Line, Col: p.Col, ID: IDDuplicateStack,
+				Message: fmt.Sprintf("stack name %q is also used by %s", st.Name, prev),
+				Hint:    "give every stack its own metadata.name; each renders into its own folder"})
+			st = nil
+		} else {
+			col.names[st.Name] = x.file
 		}
 	}
-	return res, all
+	x.diags.Sort()
+	col.all = append(col.all, x.diags...)
+	if st != nil && !x.diags.HasErrors() {
+		col.res.Stacks = append(col.res.Stacks, st)
+	}
+	return true
 }
 
 // stackCompiler compiles one stack file.
@@ -244,7 +297,10 @@ func (s *stackCompiler) compile(src []byte) *Stack {
 		s.diags = ds
 		return nil
 	}
-	ck := &checker{cc: c.cc, file: s.file, diags: &s.diags}
+	if c.envelope == nil {
+		c.envelope = newCheckMemo()
+	}
+	ck := &checker{cc: c.cc, file: s.file, diags: &s.diags, memo: c.envelope}
 	ck.check(root, c.stackSchema, "", Pos{})
 	envelopeOK := !s.diags.HasErrors()
 
@@ -466,7 +522,7 @@ func (s *stackCompiler) resources(list *Node, m stackMeta, tags map[string]strin
 				}
 			}
 		}
-		if !ck.check(with, schemaOf.FillPath(pathContext, c.cc.Encode(schemaCtx)).LookupPath(pathParameters), withPath, withPos) {
+		if !ck.check(with, t.paramSchema(c.cc, schemaOf, schemaCtx, t.paramsContext != nil), withPath, withPos) {
 			continue
 		}
 		if !evaluate {

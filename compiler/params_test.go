@@ -298,3 +298,42 @@ func TestInstanceBase(t *testing.T) {
 		}
 	}
 }
+
+// TestParamsDecls: the parameters-only part keeps the hidden fields and
+// definitions the parameters reach, through each other too, and drops those
+// only other fields read.
+func TestParamsDecls(t *testing.T) {
+	src := `context: _
+parameters: {a: _a, b: #B}
+_a: _deep
+_deep: context.environment
+#B: string
+_meta: {name: context.name}
+terraform: x: _meta
+let L = _viaLet
+_viaLet: 1
+`
+	f, err := parser.ParseFile("t.cue", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep := paramsDecls(f)
+	var kept []string
+	for _, d := range f.Decls {
+		if !keep(d) {
+			continue
+		}
+		switch d := d.(type) {
+		case *ast.Field:
+			kept = append(kept, d.Label.(*ast.Ident).Name)
+		case *ast.LetClause:
+			kept = append(kept, "let "+d.Ident.Name)
+		}
+	}
+	if want := []string{"context", "parameters", "_a", "_deep", "#B", "let L", "_viaLet"}; !reflect.DeepEqual(kept, want) {
+		t.Errorf("kept %q, want %q", kept, want)
+	}
+	if got := contextFields(f, keep); !reflect.DeepEqual(got, []string{"environment"}) {
+		t.Errorf("context fields %q, want [environment]", got)
+	}
+}

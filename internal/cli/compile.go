@@ -55,10 +55,22 @@ func findStacks(paths []string) ([]string, error) {
 	return out, nil
 }
 
-// compileAndCheck runs the shared pipeline; a --crds directory that cannot be
-// read is a usage error (exit 2).
-func compileAndCheck(cmd *cobra.Command, c *compiler.Compiler, in compiler.Input, crdsDir string) (*compiler.Result, compiler.Diagnostics, error) {
-	res, diags, err := pipeline.Check(cmd.Context(), c, in, crdsDir)
+// addParallelFlag adds --parallel to cmd (validate, render) and returns where
+// its value lands.
+func addParallelFlag(cmd *cobra.Command) *int {
+	var n int
+	cmd.Flags().IntVar(&n, "parallel", 0, "stacks compiled at once (default: one per core, GOMAXPROCS); output is the same for any value")
+	return &n
+}
+
+// compileAndCheck runs the shared pipeline on up to parallel cores (every
+// core when 0); a --crds directory that cannot be read, or a negative
+// --parallel, is a usage error (exit 2).
+func compileAndCheck(cmd *cobra.Command, c *compiler.Compiler, in compiler.Input, parallel int, crdsDir string) (*compiler.Result, compiler.Diagnostics, error) {
+	if parallel < 0 {
+		return nil, nil, usageErr(fmt.Errorf("--parallel %d: want 1 or more (0: one per core)", parallel))
+	}
+	res, diags, err := pipeline.Check(cmd.Context(), c, in, parallel, crdsDir)
 	if err != nil {
 		return nil, nil, usageErr(fmt.Errorf("--crds: %w", err))
 	}

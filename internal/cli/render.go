@@ -45,6 +45,7 @@ appended as Markdown to the job summary ($GITHUB_STEP_SUMMARY) when set.`,
 	}
 	catalogDir := addCatalogFlag(cmd)
 	crdsDir := addCRDsFlag(cmd)
+	parallel := addParallelFlag(cmd)
 	waiverWarning := addWaiverWarningFlag(cmd)
 	cmd.Flags().StringArrayVarP(&files, "file", "f", nil, "stack `FILE` to render (repeatable; further arguments are stack files too)")
 	cmd.Flags().StringVarP(&out, "output", "o", "", "output `DIR`; each stack goes to DIR/<stack name>/")
@@ -89,7 +90,7 @@ appended as Markdown to the job summary ($GITHUB_STEP_SUMMARY) when set.`,
 		}
 		in.Stacks = srcs
 		in.Cost = cost
-		res, diags, err := compileAndCheck(cmd, c, in, *crdsDir)
+		res, diags, err := compileAndCheck(cmd, c, in, *parallel, *crdsDir)
 		if err != nil {
 			return err
 		}

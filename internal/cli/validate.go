@@ -30,6 +30,7 @@ Exit status: 0 clean (warnings allowed), 1 errors, 2 usage.`,
 	}
 	catalogDir := addCatalogFlag(cmd)
 	crdsDir := addCRDsFlag(cmd)
+	parallel := addParallelFlag(cmd)
 	waiverWarning := addWaiverWarningFlag(cmd)
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json, sarif or github")
 	cmd.Flags().BoolVar(&cost, "cost", false, "add each stack's monthly cost estimate to the output")
@@ -62,7 +63,7 @@ Exit status: 0 clean (warnings allowed), 1 errors, 2 usage.`,
 		var report *compiler.CostReport
 		if len(srcs) > 0 {
 			var res *compiler.Result
-			if res, diags, err = compileAndCheck(cmd, c, compiler.Input{Stacks: srcs, Validate: true, Cost: cost, WaiverWarning: warn}, *crdsDir); err != nil {
+			if res, diags, err = compileAndCheck(cmd, c, compiler.Input{Stacks: srcs, Validate: true, Cost: cost, WaiverWarning: warn}, *parallel, *crdsDir); err != nil {
 				return err
 			}
 			if cost {

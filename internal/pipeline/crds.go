@@ -13,11 +13,13 @@ import (
 	"github.com/platdev/plat/crd"
 )
 
-// Check compiles in and, when crdsDir is not empty, checks the rendered
-// Crossplane manifests against the CRDs in it (see CheckCRDs). The error is
-// CheckCRDs's: a CRD directory that cannot be read.
-func Check(ctx context.Context, c *compiler.Compiler, in compiler.Input, crdsDir string) (*compiler.Result, compiler.Diagnostics, error) {
-	res, diags := c.Compile(ctx, in)
+// Check compiles in on up to workers cores (every core when workers <= 0; see
+// compiler.CompileParallel: the outcome does not depend on workers) and, when
+// crdsDir is not empty, checks the rendered Crossplane manifests against the
+// CRDs in it (see CheckCRDs). The error is CheckCRDs's: a CRD directory that
+// cannot be read.
+func Check(ctx context.Context, c *compiler.Compiler, in compiler.Input, workers int, crdsDir string) (*compiler.Result, compiler.Diagnostics, error) {
+	res, diags := c.CompileParallel(ctx, in, workers)
 	crdDiags, err := CheckCRDs(crdsDir, res)
 	if err != nil {
 		return nil, nil, err
