@@ -69,7 +69,7 @@ nothing is written. Exit status: 0 written, 1 errors, 2 usage or I/O.`,
 		}
 		var stacks []backstage.Stack
 		if len(srcs) > 0 {
-			res, diags, err := compileAndCheck(cmd, c, compiler.Input{Stacks: srcs, Registry: reg}, "")
+			res, diags, err := compileAndCheck(cmd, c, compiler.Input{Stacks: srcs, Registry: reg}, 0, "")
 			if err != nil {
 				return err
 			}
