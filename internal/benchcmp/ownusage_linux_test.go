@@ -3,6 +3,7 @@ package benchcmp
 import (
 	"context"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -16,7 +17,8 @@ func init() {
 	for i := range b {
 		b[i] = byte(i)
 	}
-	os.Exit(int(b[len(b)-1]) & 0) // keeps b live to the end
+	runtime.KeepAlive(b)
+	os.Exit(0)
 }
 
 // TestOwnUsageLeavesOutChildren: a shell whose child holds 96 MiB has a
