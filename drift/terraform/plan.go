@@ -13,7 +13,7 @@ import (
 )
 
 // ReadPlan reads a plan as `tofu show -json` writes it and returns its drift
-// (see FromPlan for what becomes drift and what is masked). It streams: the
+// (see driftOf for what becomes drift and what is masked). It streams: the
 // drifted resources are kept, every other part of the plan is read one
 // resource at a time for its sensitive values and dropped, and what plat never
 // uses (planned values, the configuration's expressions, checks) is skipped
