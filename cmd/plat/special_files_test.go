@@ -204,10 +204,8 @@ func TestDriftCheckSIGTERM(t *testing.T) {
 	}
 	root := t.TempDir()
 	started := filepath.Join(root, "started")
-	// A tofu that answers `version` (terraform-exec asks first), then ignores
-	// SIGINT and never finishes.
+	// A tofu that ignores SIGINT and never finishes.
 	writeFile(t, filepath.Join(root, "bin", "tofu"), "#!/bin/sh\n"+
-		"if [ \"$1\" = version ]; then echo '{\"terraform_version\":\"1.10.6\",\"platform\":\"linux_amd64\",\"provider_selections\":{}}'; exit 0; fi\n"+
 		"trap '' INT\ntouch "+started+"\nwhile :; do sleep 1; done\n")
 	if err := os.Chmod(filepath.Join(root, "bin", "tofu"), 0o755); err != nil {
 		t.Fatal(err)

@@ -12,22 +12,18 @@ import (
 	"github.com/platdev/plat/drift"
 )
 
-// FromPlan turns a plan's resource_drift into drifted resources. Entries whose
+// driftOf turns a plan's resource_drift into drifted resources. Entries whose
 // actions are no-op (including moved-only entries) are skipped; deletions become
 // ActionDeleted without attribute changes; updates become ActionChanged with one
 // change per differing leaf attribute. Every value marked sensitive in
 // before_sensitive or after_sensitive (tofu marks schema-sensitive attributes
 // there as well as values derived from sensitive inputs) is replaced with
 // drift.Masked, at the sensitive value's own path; copies of sensitive values
-// in unmarked attributes and map keys are masked too (see drift.Secrets and
-// docs/drift.md).
-func FromPlan(p *tfjson.Plan) []drift.ResourceDrift {
-	if p == nil {
-		return nil
-	}
-	secrets := collectSecrets(p)
+// in unmarked attributes and map keys are masked too, secrets holding every
+// sensitive value of the plan (see drift.Secrets and docs/drift.md).
+func driftOf(resourceDrift []*tfjson.ResourceChange, secrets *drift.Secrets) []drift.ResourceDrift {
 	var out []drift.ResourceDrift
-	for _, rc := range p.ResourceDrift {
+	for _, rc := range resourceDrift {
 		if rc == nil || rc.Change == nil || rc.Mode == tfjson.DataResourceMode {
 			continue
 		}

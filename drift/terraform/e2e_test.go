@@ -561,3 +561,35 @@ func TestMaskingEndToEnd(t *testing.T) {
 		}
 	}
 }
+
+// TestOnlyPlanAndShow: a check runs tofu plan and tofu show and nothing else
+// (no version probe); init only where the directory needs it.
+func TestOnlyPlanAndShow(t *testing.T) {
+	rt := setupTofu(t)
+	root := t.TempDir()
+	ready := rt.stack(t, root, "ready", localStack)
+	fresh := rt.stack(t, root, "fresh", localStack)
+	if err := os.RemoveAll(filepath.Join(fresh, ".terraform")); err != nil {
+		t.Fatal(err)
+	}
+	log := filepath.Join(root, "tofu.log")
+	wrapper := filepath.Join(root, "tofu")
+	writeFile(t, wrapper, fmt.Sprintf("#!/bin/sh\necho \"$(basename \"$PWD\") $1\" >> %s\nexec %s \"$@\"\n", log, rt.bin))
+	if err := os.Chmod(wrapper, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c := terraform.New(terraform.Options{Binary: wrapper, Env: rt.env, TempDir: t.TempDir()})
+	defer c.Close()
+	for _, d := range []string{ready, fresh} {
+		if sr := c.Check(context.Background(), d); sr.Error != "" {
+			t.Fatalf("%s: %s", d, sr.Error)
+		}
+	}
+	b, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "ready plan\nready show\nfresh init\nfresh plan\nfresh show\n"; string(b) != want {
+		t.Errorf("tofu ran:\n%swant:\n%s", b, want)
+	}
+}

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	tfjson "github.com/hashicorp/terraform-json"
-
 	"github.com/platdev/plat/drift"
 )
 
@@ -20,11 +18,7 @@ func planDrift(t *testing.T, before, after, bs, as, extra string) []drift.Resour
   {"address": "x_thing.a", "mode": "managed", "type": "x_thing", "name": "a",
    "change": {"actions": ["update"], "before": %s, "after": %s, "before_sensitive": %s, "after_sensitive": %s}}]}`,
 		extra, before, after, bs, as)
-	var p tfjson.Plan
-	if err := json.Unmarshal([]byte(src), &p); err != nil {
-		t.Fatal(err)
-	}
-	return FromPlan(&p)
+	return readPlan(t, src)
 }
 
 // noLeak fails when any form of a secret appears anywhere in the drift.
@@ -169,8 +163,7 @@ func TestMaskSecretsFromElsewhere(t *testing.T) {
 	}
 }
 
-// TestMaskLargeSensitiveNumber: plans are read with json.Number, as the
-// checker reads them; a sensitive integer past float64's precision was recorded
+// TestMaskLargeSensitiveNumber: plans are read with json.Number; a sensitive integer past float64's precision was recorded
 // by its rounded form (12345678901234567000), so its digits in an unmarked
 // string went unmasked.
 func TestMaskLargeSensitiveNumber(t *testing.T) {
@@ -181,12 +174,7 @@ func TestMaskLargeSensitiveNumber(t *testing.T) {
      "before": {"acct": ` + secret + `, "note": "a", "id": "1", "n": 1},
      "after": {"acct": ` + secret + `, "note": "account ` + secret + `", "id": "` + secret + `", "n": ` + secret + `},
      "before_sensitive": {"acct": true}, "after_sensitive": {"acct": true}}}]}`
-	var p tfjson.Plan
-	p.UseJSONNumber(true)
-	if err := p.UnmarshalJSON([]byte(src)); err != nil {
-		t.Fatal(err)
-	}
-	rs := FromPlan(&p)
+	rs := readPlan(t, src)
 	noLeak(t, rs, secret, "1234567890123456")
 	if got := changes(rs); strings.Count(got, drift.Masked) != 3 {
 		t.Errorf("want note, id and n masked: %s", got)
@@ -201,12 +189,7 @@ func TestMaskSecretInAddress(t *testing.T) {
   {"address": "x_thing.a[\"` + secret + `\"]", "mode": "managed", "type": "x_thing", "name": "a", "index": "` + secret + `",
    "change": {"actions": ["update"], "before": {"pw": "` + secret + `", "n": 1}, "after": {"pw": "` + secret + `", "n": 2},
      "before_sensitive": {"pw": true}, "after_sensitive": {"pw": true}}}]}`
-	var p tfjson.Plan
-	p.UseJSONNumber(true)
-	if err := p.UnmarshalJSON([]byte(src)); err != nil {
-		t.Fatal(err)
-	}
-	rs := FromPlan(&p)
+	rs := readPlan(t, src)
 	noLeak(t, rs, secret)
 	if len(rs) != 1 || rs[0].Address != `x_thing.a["(sensitive)"]` {
 		t.Errorf("got %v", rs)

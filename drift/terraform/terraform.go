@@ -1,5 +1,5 @@
 // Package terraform checks Terraform/OpenTofu stacks for drift with a refresh-only
-// plan run through terraform-exec. It never applies, never writes state and never
+// plan. It never applies, never writes state and never
 // leaves a lock behind: the plan is saved to a temporary file outside the working
 // directory (a saved refresh-only plan does not persist the refreshed state), the
 // state lock is taken with a bounded -lock-timeout, and a timed-out run is
@@ -21,8 +21,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/hashicorp/terraform-exec/tfexec"
 
 	"github.com/platdev/plat/drift"
 )
@@ -110,14 +108,11 @@ func FindBinary(flag, env string) (string, error) {
 	return "", ErrNoBinary
 }
 
-// slot is a reusable terraform-exec handle. terraform-exec runs `version` once per
-// handle before the first real command; reusing handles across stacks (the working
-// directory is a symlink re-pointed at each stack) saves that process per stack.
+// slot is a private temporary directory for one check at a time, reused
+// across stacks.
 type slot struct {
 	tmp    string // private temporary directory
-	link   string // symlink to the current stack directory: tofu's working directory
 	plan   string // plan file path, inside tmp
-	tf     *tfexec.Terraform
 	stderr bytes.Buffer
 }
 
@@ -136,29 +131,7 @@ func (c *Checker) acquire() (*slot, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &slot{tmp: tmp, link: filepath.Join(tmp, "stack"), plan: filepath.Join(tmp, "drift.tfplan")}
-	if err := os.Symlink(tmp, s.link); err != nil {
-		os.RemoveAll(tmp)
-		return nil, err
-	}
-	tf, err := tfexec.NewTerraform(s.link, c.opts.Binary)
-	if err != nil {
-		os.RemoveAll(tmp)
-		return nil, err
-	}
-	if c.opts.Env != nil {
-		if err := tf.SetEnv(c.opts.Env); err != nil {
-			os.RemoveAll(tmp)
-			return nil, err
-		}
-	}
-	if err := tf.SetWaitDelay(c.opts.InterruptGrace); err != nil {
-		os.RemoveAll(tmp)
-		return nil, err
-	}
-	tf.SetStdout(io.Discard)
-	tf.SetStderr(&s.stderr)
-	s.tf = tf
+	s := &slot{tmp: tmp, plan: filepath.Join(tmp, "drift.tfplan")}
 	c.all = append(c.all, s)
 	return s, nil
 }
@@ -186,16 +159,6 @@ func (c *Checker) Close() error {
 	}
 	c.free = nil
 	return errors.Join(errs...)
-}
-
-// point re-targets the slot's symlink at dir atomically.
-func (s *slot) point(dir string) error {
-	tmpLink := s.link + ".new"
-	os.Remove(tmpLink)
-	if err := os.Symlink(dir, tmpLink); err != nil {
-		return err
-	}
-	return os.Rename(tmpLink, s.link)
 }
 
 // Check runs a refresh-only plan in dir and reports the resources that drifted.
@@ -226,24 +189,21 @@ func (c *Checker) check(ctx context.Context, dir string) ([]drift.ResourceDrift,
 		return nil, err
 	}
 	defer c.release(s)
-	if err := s.point(abs); err != nil {
-		return nil, err
-	}
 
 	initialised := false
 	if !c.initialised(abs) {
-		if err := c.init(ctx, s, dir); err != nil {
+		if err := c.init(ctx, s, abs); err != nil {
 			return nil, err
 		}
 		initialised = true
 	}
 	for {
-		err := c.plan(ctx, s)
+		err := c.plan(ctx, s, abs)
 		if err == nil {
 			break
 		}
 		if !initialised && ctx.Err() == nil && needsInit(err.Error()) {
-			if err := c.init(ctx, s, dir); err != nil {
+			if err := c.init(ctx, s, abs); err != nil {
 				return nil, err
 			}
 			initialised = true
@@ -251,30 +211,47 @@ func (c *Checker) check(ctx context.Context, dir string) ([]drift.ResourceDrift,
 		}
 		return nil, err
 	}
-	s.stderr.Reset()
-	c.opts.Log.Debug("tofu show", "dir", dir)
-	plan, err := s.tf.ShowPlanFile(ctx, s.plan, tfexec.JSONNumber(true))
-	if err != nil {
-		return nil, c.tofuError("show", s, err)
-	}
-	return FromPlan(plan), nil
+	return c.show(ctx, s, abs)
 }
 
-func (c *Checker) plan(ctx context.Context, s *slot) error {
-	s.stderr.Reset()
+// plan writes the refresh-only plan of dir to the slot's plan file.
+func (c *Checker) plan(ctx context.Context, s *slot, dir string) error {
 	os.Remove(s.plan)
-	c.opts.Log.Debug("tofu plan -refresh-only", "dir", s.link)
-	_, err := s.tf.Plan(ctx,
-		tfexec.RefreshOnly(true),
-		tfexec.Refresh(true),
-		tfexec.Lock(true),
-		tfexec.LockTimeout(c.opts.LockTimeout.String()),
-		tfexec.Out(s.plan),
-	)
+	c.opts.Log.Debug("tofu plan -refresh-only", "dir", dir)
+	err := c.run(ctx, s, dir, io.Discard, "plan", "-no-color", "-input=false", "-refresh-only",
+		"-lock=true", "-lock-timeout="+c.opts.LockTimeout.String(), "-out="+s.plan)
 	if err != nil {
 		return c.tofuError("plan", s, err)
 	}
 	return nil
+}
+
+// show reads the drift of the slot's plan file from tofu show -json, as it
+// streams out (ReadPlan).
+func (c *Checker) show(ctx context.Context, s *slot, dir string) ([]drift.ResourceDrift, error) {
+	c.opts.Log.Debug("tofu show", "dir", dir)
+	pr, pw := io.Pipe()
+	type result struct {
+		rs  []drift.ResourceDrift
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		rs, err := ReadPlan(pr)
+		io.Copy(io.Discard, pr) // let tofu finish writing whatever ReadPlan left
+		pr.CloseWithError(err)
+		done <- result{rs, err}
+	}()
+	err := c.run(ctx, s, dir, pw, "show", "-json", "-no-color", s.plan)
+	pw.Close()
+	res := <-done
+	if err != nil {
+		return nil, c.tofuError("show", s, err)
+	}
+	if res.err != nil {
+		return nil, fmt.Errorf("tofu show: %w", res.err)
+	}
+	return res.rs, nil
 }
 
 // initialised reports whether dir looks initialised: a data directory exists.
@@ -301,9 +278,8 @@ func (c *Checker) env(k string) string {
 func (c *Checker) init(ctx context.Context, s *slot, dir string) error {
 	c.initMu.Lock()
 	defer c.initMu.Unlock()
-	s.stderr.Reset()
 	c.opts.Log.Debug("tofu init", "dir", dir)
-	if err := s.tf.Init(ctx, tfexec.Upgrade(false)); err != nil {
+	if err := c.run(ctx, s, dir, io.Discard, "init", "-no-color", "-input=false", "-backend=true", "-get=true", "-upgrade=false"); err != nil {
 		return c.tofuError("init", s, err)
 	}
 	return nil
@@ -315,7 +291,7 @@ func needsInit(msg string) bool { return needsInitRE.MatchString(msg) }
 
 // tofuError builds the error for a failed tofu command from its stderr, cleaned of
 // source snippets and expression values (which may hold secrets); it never uses
-// terraform-exec's error text, which embeds the raw stderr.
+// the raw stderr.
 func (c *Checker) tofuError(op string, s *slot, err error) error {
 	msg := CleanDiagnostics(s.stderr.String())
 	var ee *exec.ExitError

@@ -10,12 +10,10 @@ import (
 	"testing"
 	"time"
 
-	tfjson "github.com/hashicorp/terraform-json"
-
 	"github.com/platdev/plat/drift"
 )
 
-func TestFromPlan(t *testing.T) {
+func TestReadPlan(t *testing.T) {
 	const planJSON = `{
   "format_version": "1.2",
   "resource_drift": [
@@ -34,11 +32,7 @@ func TestFromPlan(t *testing.T) {
        "before_sensitive": true, "after_sensitive": true}}
   ]
 }`
-	var p tfjson.Plan
-	if err := json.Unmarshal([]byte(planJSON), &p); err != nil {
-		t.Fatal(err)
-	}
-	got := FromPlan(&p)
+	got := readPlan(t, planJSON)
 	want := []drift.ResourceDrift{
 		{Address: "aws_kms_key.k", Type: "aws_kms_key", Action: drift.ActionChanged, Changes: []drift.AttributeChange{
 			{Path: "policy", Declared: drift.Masked, Live: drift.Masked, Sensitive: true},
@@ -46,15 +40,15 @@ func TestFromPlan(t *testing.T) {
 		{Address: "aws_s3_bucket.b", Type: "aws_s3_bucket", Action: drift.ActionChanged, Changes: []drift.AttributeChange{
 			{Path: "labels", Declared: nil, Live: map[string]any{}},
 			{Path: "password", Declared: drift.Masked, Live: drift.Masked, Sensitive: true},
-			{Path: "rule[0].x", Declared: 1.0, Live: 2.0},
-			{Path: "rule[0].y[1]", Declared: 2.0, Live: nil},
+			{Path: "rule[0].x", Declared: json.Number("1"), Live: json.Number("2")},
+			{Path: "rule[0].y[1]", Declared: json.Number("2"), Live: nil},
 			{Path: "tags.env", Declared: "prod", Live: nil},
 			{Path: "tags.team", Declared: "a", Live: "b"},
 		}},
 		{Address: "module.db.aws_db_instance.this", Type: "aws_db_instance", Action: drift.ActionDeleted},
 	}
 	if fmt.Sprintf("%#v", got) != fmt.Sprintf("%#v", want) {
-		t.Errorf("FromPlan:\n got %#v\nwant %#v", got, want)
+		t.Errorf("ReadPlan:\n got %#v\nwant %#v", got, want)
 	}
 	b, _ := json.Marshal(got)
 	for _, s := range []string{"pw-before-1", "pw-after-22", "deleted-secret", "old-policy", "new-policy"} {

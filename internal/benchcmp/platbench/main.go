@@ -3,7 +3,7 @@
 // (between the bench:begin and bench:end markers). `make bench` runs it;
 // `make bench-smoke` runs every scenario once on tiny inputs so they do not rot.
 //
-//	go run ./internal/benchcmp/platbench [-smoke] [-only validate,render,registry,drift,shard,cost,trace,inventory,trees] [-out BENCHMARKS.md]
+//	go run ./internal/benchcmp/platbench [-smoke] [-keep] [-only validate,render,registry,drift,bigdrift,shard,cost,trace,inventory,trees] [-out BENCHMARKS.md]
 //
 // It expects the peers built by `scripts/tools.sh bench` (cue, conftest, tofu, the
 // local provider, wrk, nginx) and measures; it never fails on a slow result.
@@ -49,8 +49,9 @@ type bench struct {
 func run(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("platbench", flag.ContinueOnError)
 	smoke := fs.Bool("smoke", false, "run each scenario once on tiny inputs")
-	only := fs.String("only", "validate,render,registry,drift,shard,cost,trace,inventory,trees", "comma-separated scenarios")
+	only := fs.String("only", "validate,render,registry,drift,bigdrift,shard,cost,trace,inventory,trees", "comma-separated scenarios")
 	outPath := fs.String("out", "", "file to write the results section into (between bench markers); empty: stdout only")
+	keep := fs.Bool("keep", false, "keep the scratch directory (stacks, plans) for profiling by hand; its path goes to stderr")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -65,7 +66,11 @@ func run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(work)
+	if *keep {
+		fmt.Fprintln(os.Stderr, "platbench: scratch directory", work)
+	} else {
+		defer os.RemoveAll(work)
+	}
 	// nginx's workers run as an unprivileged user and serve files from here.
 	if err := os.Chmod(work, 0o755); err != nil {
 		return err
@@ -91,6 +96,7 @@ func run(ctx context.Context, args []string) error {
 		"render":    b.render,
 		"registry":  b.registry,
 		"drift":     b.drift,
+		"bigdrift":  b.bigdrift,
 		"shard":     b.shard,
 		"cost":      b.cost,
 		"trace":     b.trace,

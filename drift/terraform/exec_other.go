@@ -1,0 +1,9 @@
+//go:build !linux && !windows
+
+package terraform
+
+import "syscall"
+
+// sysProcAttr puts tofu in a process group of its own, so a terminal's Ctrl-C
+// reaches plat alone (which interrupts tofu itself, once).
+func sysProcAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setpgid: true} }

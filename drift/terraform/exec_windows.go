@@ -1,0 +1,5 @@
+package terraform
+
+import "syscall"
+
+func sysProcAttr() *syscall.SysProcAttr { return nil }
