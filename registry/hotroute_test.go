@@ -26,7 +26,7 @@ func checkHot(t testing.TB, r *mux.Router, method, path string) {
 	t.Helper()
 	name, key, ok := hotRoute(method, path)
 	want, vars := muxRoute(t, r, method, path)
-	if want != routeVersions && want != routeDownload {
+	if want != routeVersions && want != routeDownload && want != routeArchive {
 		if ok {
 			t.Fatalf("%s %q: hotRoute claims %s, mux picks %q", method, path, name, want)
 		}
@@ -54,6 +54,10 @@ func TestHotRouteMatchesMux(t *testing.T) {
 		"/v1/modules/a/b/c/versionsx", "/v1/modules/a/b/c/1.0.0/downloads", "/v1/modules/a/b/versions/download",
 		"/v1/modules/versions/versions/versions/versions", "/api/v1/modules/a/b/c/1.0.0/download",
 		"/v1/modules/a b/b/c/versions", "/v1/modules/a/b/c/1.0.0+x/download", "",
+		"/v1/archives/a/b/c/1.0.0.tar.gz", "/v1/archives/a/b/c/1.0.0.tar.gz/", "/v1/archives/a/b/c/.tar.gz",
+		"/v1/archives/a/b/c/1.0.0.tar.gz.tar.gz", "/v1/archives/a/b/c/1.0.0.tgz", "/v1/archives/a/b/1.0.0.tar.gz",
+		"/v1/archives/a/b/c/d/1.0.0.tar.gz", "/v1/archives/a//c/1.0.0.tar.gz", "/v1/archives/a/b/c/1.0.0.tar.gz//",
+		"/v1/archives/a/b/c/1.0.0.tar.gzx", "/v1/archives/", "/v1/archives/a/b/c/tar.gz",
 	}
 	for _, p := range paths {
 		for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, "get"} {
@@ -67,11 +71,14 @@ func TestHotRouteMatchesMux(t *testing.T) {
 	if _, _, ok := hotRoute(http.MethodHead, "/v1/modules/a/b/c/1.0.0/download"); !ok {
 		t.Fatal("download not claimed")
 	}
+	if _, k, ok := hotRoute(http.MethodGet, "/v1/archives/a/b/c/1.0.0.tar.gz.tar.gz"); !ok || k.Version != "1.0.0.tar.gz" {
+		t.Fatalf("archive: %+v %v", k, ok)
+	}
 }
 
 // FuzzHotRoute holds hotRoute to mux's answer on arbitrary paths.
 func FuzzHotRoute(f *testing.F) {
-	for _, p := range []string{"/v1/modules/a/b/c/versions", "/v1/modules/a/b/c/1.0.0/download/", "/v1/modules/a//c/versions", "/v1/modules/a/b/c/d/e/download"} {
+	for _, p := range []string{"/v1/modules/a/b/c/versions", "/v1/modules/a/b/c/1.0.0/download/", "/v1/modules/a//c/versions", "/v1/modules/a/b/c/d/e/download", "/v1/archives/a/b/c/1.0.0.tar.gz"} {
 		f.Add("GET", p)
 	}
 	r := testRouter()

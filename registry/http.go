@@ -56,7 +56,7 @@ func NewHandler(svc *Service, o HandlerOptions) *Handler {
 		h.metrics.reg.MustRegister(svc.cfg.OIDC.Collector())
 	}
 	h.router = newRouter(h)
-	h.hot = map[string]apiFunc{routeVersions: h.versions, routeDownload: h.download}
+	h.hot = map[string]apiFunc{routeVersions: h.versions, routeDownload: h.download, routeArchive: h.archive}
 	return h
 }
 

@@ -3,7 +3,7 @@
 // (between the bench:begin and bench:end markers). `make bench` runs it;
 // `make bench-smoke` runs every scenario once on tiny inputs so they do not rot.
 //
-//	go run ./internal/benchcmp/platbench [-smoke] [-only validate,render,registry,drift,shard,cost,trace,inventory] [-out BENCHMARKS.md]
+//	go run ./internal/benchcmp/platbench [-smoke] [-only validate,render,registry,replicas,drift,shard,cost,trace,inventory] [-out BENCHMARKS.md]
 //
 // It expects the peers built by `scripts/tools.sh bench` (cue, conftest, tofu, the
 // local provider, wrk, nginx) and measures; it never fails on a slow result.
@@ -49,7 +49,7 @@ type bench struct {
 func run(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("platbench", flag.ContinueOnError)
 	smoke := fs.Bool("smoke", false, "run each scenario once on tiny inputs")
-	only := fs.String("only", "validate,render,registry,drift,shard,cost,trace,inventory", "comma-separated scenarios")
+	only := fs.String("only", "validate,render,registry,replicas,drift,shard,cost,trace,inventory", "comma-separated scenarios")
 	outPath := fs.String("out", "", "file to write the results section into (between bench markers); empty: stdout only")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -90,6 +90,7 @@ func run(ctx context.Context, args []string) error {
 		"validate":  b.validate,
 		"render":    b.render,
 		"registry":  b.registry,
+		"replicas":  b.replicas,
 		"drift":     b.drift,
 		"shard":     b.shard,
 		"cost":      b.cost,
