@@ -60,3 +60,37 @@ func BenchmarkArchive(b *testing.B) {
 	h, _ := benchHandler(b, registry.Config{})
 	benchGet(b, h, "/v1/archives/acme/network/aws/1.0.0.tar.gz", "", http.StatusOK)
 }
+
+// discardWriter is a ResponseWriter that keeps only the status, so that a
+// benchmark measures the handler and not httptest's recorder.
+type discardWriter struct {
+	h      http.Header
+	status int
+}
+
+func (w *discardWriter) Header() http.Header         { return w.h }
+func (w *discardWriter) WriteHeader(code int)        { w.status = code }
+func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+
+// BenchmarkVersionsHandler measures the handler's own work on a version lookup
+// (routing, auth, the version cache, metrics, the writes), with one request
+// value reused and a writer that discards: what each lookup costs the server
+// beyond net/http's reading and writing.
+func BenchmarkVersionsHandler(b *testing.B) {
+	h, _ := benchHandler(b, registry.Config{})
+	req := httptest.NewRequest(http.MethodGet, "/v1/modules/acme/network/aws/versions", nil)
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		w := &discardWriter{h: http.Header{}}
+		r := req.Clone(req.Context())
+		for pb.Next() {
+			clear(w.h)
+			w.status = 0
+			h.ServeHTTP(w, r)
+			if w.status != 0 && w.status != http.StatusOK {
+				b.Fatalf("status %d", w.status)
+			}
+		}
+	})
+}

@@ -36,6 +36,7 @@ type Handler struct {
 	access  bool
 	metrics *metrics
 	router  *mux.Router
+	hot     map[string]apiFunc // the endpoints of hotRoute's routes, by route name
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -55,8 +56,12 @@ func NewHandler(svc *Service, o HandlerOptions) *Handler {
 		h.metrics.reg.MustRegister(svc.cfg.OIDC.Collector())
 	}
 	h.router = newRouter(h)
+	h.hot = map[string]apiFunc{routeVersions: h.versions, routeDownload: h.download, routeArchive: h.archive}
 	return h
 }
+
+// jsonType is the Content-Type header value of JSON answers.
+var jsonType = []string{"application/json"}
 
 // discoveryBody is the service discovery document.
 var discoveryBody = []byte(`{"modules.v1":"/v1/modules/"}` + "\n")
@@ -103,13 +108,17 @@ func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &recorder{ResponseWriter: w, route: routeNone}
-	h.router.ServeHTTP(rec, r)
+	if name, key, ok := hotRoute(r.Method, r.URL.Path); ok {
+		rec.route = name
+		h.serveAPI(rec, r, h.hot[name], key) // hotroute.go: the route mux would pick
+	} else {
+		h.router.ServeHTTP(rec, r)
+	}
 	if rec.status == 0 {
 		rec.status = http.StatusOK
 	}
 	d := time.Since(start)
-	h.metrics.requests.WithLabelValues(rec.route, codeLabels[rec.status]).Inc()
-	h.metrics.latency.WithLabelValues(rec.route).Observe(d.Seconds())
+	h.metrics.observe(rec.route, rec.status, d)
 	if h.access {
 		h.alog.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("method", r.Method),
@@ -174,30 +183,37 @@ type apiFunc func(w http.ResponseWriter, r *http.Request, tok *store.Token, key 
 func (h *Handler) api(f apiFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		v := mux.Vars(r)
-		key := store.Key{Ref: store.Ref{Namespace: v[varNS], Name: v[varName], System: v[varSystem]}, Version: v[varVersion]}
-		ns := key.Namespace
-		if ns == "" {
-			ns = r.URL.Query().Get("namespace") // search
-		}
-		tok, err := h.svc.AuthenticateFor(r.Context(), auth.BearerToken(r.Header.Get("Authorization")), ns)
-		if err != nil {
-			h.fail(w, r, err)
-			return
-		}
-		if err := f(w, r, tok, key); err != nil {
-			h.fail(w, r, err)
-		}
+		h.serveAPI(w, r, f, store.Key{Ref: store.Ref{Namespace: v[varNS], Name: v[varName], System: v[varSystem]}, Version: v[varVersion]})
 	})
 }
 
+// serveAPI authenticates the caller for key's namespace and calls f.
+func (h *Handler) serveAPI(w http.ResponseWriter, r *http.Request, f apiFunc, key store.Key) {
+	ns := key.Namespace
+	if ns == "" {
+		ns = r.URL.Query().Get("namespace") // search
+	}
+	tok, err := h.svc.AuthenticateFor(r.Context(), auth.BearerToken(r.Header.Get("Authorization")), ns)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if err := f(w, r, tok, key); err != nil {
+		h.fail(w, r, err)
+	}
+}
+
 func (h *Handler) versions(w http.ResponseWriter, r *http.Request, tok *store.Token, key store.Key) error {
-	body, err := h.svc.VersionsJSON(r.Context(), tok, key.Ref)
+	e, err := h.svc.versionsEntry(r.Context(), tok, key.Ref)
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	w.Write(body)
+	// The header values are shared slices, set without canonicalising the
+	// keys: net/http only reads them, and Set allocated both per request.
+	hd := w.Header()
+	hd["Content-Type"] = jsonType
+	hd["Content-Length"] = e.bodyLen
+	w.Write(e.body)
 	return nil
 }
 

@@ -3,6 +3,9 @@ package registry
 import (
 	"net/http"
 	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -19,6 +22,43 @@ type metrics struct {
 	archives  prometheus.Counter
 	uploads   *prometheus.CounterVec
 	handler   http.Handler
+
+	routes sync.Map // route name -> *routeStats
+}
+
+// routeStats holds one route's collectors, resolved once: WithLabelValues
+// hashes the label values and takes a lock on every call, a tenth of a
+// version lookup's handler time before they were kept (BENCHMARKS.md).
+type routeStats struct {
+	latency prometheus.Observer
+	codes   [600]atomic.Pointer[prometheus.Counter] // by status code, filled on first use
+}
+
+// route returns the collectors of the route named name.
+func (m *metrics) route(name string) *routeStats {
+	if rm, ok := m.routes.Load(name); ok {
+		return rm.(*routeStats)
+	}
+	rm, _ := m.routes.LoadOrStore(name, &routeStats{latency: m.latency.WithLabelValues(name)})
+	return rm.(*routeStats)
+}
+
+// observe counts one request of the route named route answered with status
+// after d.
+func (m *metrics) observe(route string, status int, d time.Duration) {
+	rm := m.route(route)
+	rm.latency.Observe(d.Seconds())
+	if status < 0 || status >= len(rm.codes) {
+		m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
+		return
+	}
+	c := rm.codes[status].Load()
+	if c == nil {
+		n := m.requests.WithLabelValues(route, strconv.Itoa(status))
+		c = &n
+		rm.codes[status].Store(c)
+	}
+	(*c).Inc()
 }
 
 func newMetrics() *metrics {
@@ -49,14 +89,6 @@ func newMetrics() *metrics {
 	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 	return m
 }
-
-var codeLabels = func() map[int]string {
-	m := map[int]string{}
-	for c := 100; c < 600; c++ {
-		m[c] = strconv.Itoa(c)
-	}
-	return m
-}()
 
 func uploadResult(status int) string {
 	switch status {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/maypok86/otter/v2"
@@ -18,6 +19,7 @@ type moduleEntry struct {
 	byVersion map[string]int
 	marks     map[string]store.Marks // lifecycle marks by version
 	body      []byte                 // the versions endpoint's JSON response: yanked versions left out
+	bodyLen   []string               // its Content-Length header value
 }
 
 // newVersionCache returns the cache of module version lists. Every tofu init
@@ -81,6 +83,7 @@ func newModuleEntry(ref store.Ref, vs []store.Version, marks map[string]store.Ma
 		}
 	}
 	e.body, _ = json.Marshal(versionsResponse{Modules: []versionsModule{{Source: ref.String(), Versions: items}}})
+	e.bodyLen = []string{strconv.Itoa(len(e.body))}
 	return e
 }
 
@@ -125,6 +128,16 @@ func (e *moduleEntry) get(version string) (store.Version, bool) {
 
 // VersionsJSON returns the body of the versions endpoint for ref.
 func (s *Service) VersionsJSON(ctx context.Context, tok *store.Token, ref store.Ref) ([]byte, error) {
+	e, err := s.versionsEntry(ctx, tok, ref)
+	if err != nil {
+		return nil, err
+	}
+	return e.body, nil
+}
+
+// versionsEntry returns the cached entry of ref for the versions endpoint,
+// which has at least one version.
+func (s *Service) versionsEntry(ctx context.Context, tok *store.Token, ref store.Ref) (*moduleEntry, error) {
 	if err := s.CanRead(tok, ref.Namespace); err != nil {
 		return nil, err
 	}
@@ -138,7 +151,7 @@ func (s *Service) VersionsJSON(ctx context.Context, tok *store.Token, ref store.
 	if len(e.versions) == 0 {
 		return nil, fmt.Errorf("module %s: %w", ref, ErrNotFound)
 	}
-	return e.body, nil
+	return e, nil
 }
 
 func (s *Service) lookup(ctx context.Context, k store.Key) (store.Version, error) {

@@ -161,7 +161,7 @@ run() {
   case $1 in
     all) run test; run bench ;;
     test) apt_test; staticcheck; versitygw; provider_local; tofu; terraform; kube_apiserver; helm; backstage_catalog_model ;;
-    bench) apt_bench; cue; conftest; tofu; provider_local ;;
+    bench) apt_bench; apt_packages postgresql; versitygw; cue; conftest; tofu; provider_local ;;
     etcd|pre_commit|pg_ctl|initdb|postgres|git|openssl) apt_test ;;
     wrk|hyperfine|nginx) apt_bench ;;
     node|npm) nodejs_npm ;;

@@ -84,40 +84,12 @@ func (b *bench) registry(ctx context.Context) error {
 			return err
 		}
 	}
-	nport := freePort()
-	nbase := "http://127.0.0.1:" + nport
-	conf := filepath.Join(b.work, "nginx.conf")
-	if err := os.WriteFile(conf, []byte(fmt.Sprintf(`daemon off;
-worker_processes auto;
-pid %[1]s/nginx.pid;
-error_log %[1]s/nginx-error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path %[1]s/nginx-body;
-  proxy_temp_path %[1]s/nginx-proxy;
-  fastcgi_temp_path %[1]s/nginx-fastcgi;
-  uwsgi_temp_path %[1]s/nginx-uwsgi;
-  scgi_temp_path %[1]s/nginx-scgi;
-  server {
-    listen 127.0.0.1:%[2]s;
-    root %[3]s;
-    location = %[4]s { default_type application/json; }
-    location = %[5]s { add_header X-Terraform-Get /archive.tar.gz; return 204; }
-  }
-}
-`, b.work, nport, static, versionsPath, downloadPath)), 0o644); err != nil {
+	nbase, stopNginx, err := b.nginx(ctx, "nginx", static,
+		fmt.Sprintf("location = %s { default_type application/json; }\n    location = %s { add_header X-Terraform-Get /archive.tar.gz; return 204; }", versionsPath, downloadPath))
+	if err != nil {
 		return err
 	}
-	ngx := exec.CommandContext(ctx, b.bin("nginx"), "-c", conf, "-p", b.work)
-	ngx.Stderr = os.Stderr
-	if err := ngx.Start(); err != nil {
-		return fmt.Errorf("nginx: %w", err)
-	}
-	defer func() { _ = ngx.Process.Signal(os.Interrupt); _ = ngx.Wait() }()
-	if err := waitHTTP(ctx, nbase+versionsPath); err != nil {
-		return err
-	}
+	defer stopNginx()
 
 	dur := "10s"
 	if b.smoke {
@@ -162,6 +134,50 @@ http {
 		dur, float64(before)/1024, float64(rssKiB(srv.Process.Pid))/1024, lg)
 	fmt.Fprintf(b.out, "Targets: >= 10,000 lookups/s, p99 < 10 ms, within 2x of the static floor. Command: `wrk -t1 -c32 -d%s --latency URL` against `plat registry serve --data DIR --access-log=false` (SQLite) and nginx (`worker_processes auto`, `access_log off`).\n\n", dur)
 	return nil
+}
+
+// nginx starts nginx (worker_processes auto, access log off) serving root, with
+// the given location blocks, its files under b.work/name; stop ends it.
+func (b *bench) nginx(ctx context.Context, name, root, locations string) (base string, stop func(), err error) {
+	dir := filepath.Join(b.work, name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", nil, err
+	}
+	port := freePort()
+	conf := filepath.Join(dir, "nginx.conf")
+	if err := os.WriteFile(conf, []byte(fmt.Sprintf(`daemon off;
+worker_processes auto;
+pid %[1]s/nginx.pid;
+error_log %[1]s/nginx-error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path %[1]s/nginx-body;
+  proxy_temp_path %[1]s/nginx-proxy;
+  fastcgi_temp_path %[1]s/nginx-fastcgi;
+  uwsgi_temp_path %[1]s/nginx-uwsgi;
+  scgi_temp_path %[1]s/nginx-scgi;
+  server {
+    listen 127.0.0.1:%[2]s;
+    root %[3]s;
+    %[4]s
+  }
+}
+`, dir, port, root, locations)), 0o644); err != nil {
+		return "", nil, err
+	}
+	ngx := exec.CommandContext(ctx, b.bin("nginx"), "-c", conf, "-p", dir)
+	ngx.Stderr = os.Stderr
+	if err := ngx.Start(); err != nil {
+		return "", nil, fmt.Errorf("nginx: %w", err)
+	}
+	stop = func() { _ = ngx.Process.Signal(os.Interrupt); _ = ngx.Wait() }
+	base = "http://127.0.0.1:" + port
+	if err := waitHTTP(ctx, base+"/"); err != nil {
+		stop()
+		return "", nil, err
+	}
+	return base, stop, nil
 }
 
 type wrkResult struct {
