@@ -49,7 +49,7 @@ type bench struct {
 func run(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("platbench", flag.ContinueOnError)
 	smoke := fs.Bool("smoke", false, "run each scenario once on tiny inputs")
-	only := fs.String("validate,render,registry,replicas,drift,bigdrift,shard,cost,trace,inventory,trees", "validate,render,registry,drift,bigdrift,shard,cost,trace,inventory,trees", "comma-separated scenarios")
+	only := fs.String("only", "validate,render,registry,replicas,drift,bigdrift,shard,cost,trace,inventory,trees", "comma-separated scenarios")
 	outPath := fs.String("out", "", "file to write the results section into (between bench markers); empty: stdout only")
 	keep := fs.Bool("keep", false, "keep the scratch directory (stacks, plans) for profiling by hand; its path goes to stderr")
 	if err := fs.Parse(args); err != nil {
