@@ -20,6 +20,7 @@ import (
 	"github.com/platdev/plat/drift/watch"
 	"github.com/platdev/plat/internal/atomicfile"
 	"github.com/platdev/plat/internal/pipeline"
+	"github.com/platdev/plat/internal/startheap"
 	"github.com/platdev/plat/internal/userfile"
 )
 
@@ -147,6 +148,9 @@ the same --pass (default $PLAT_DRIFT_PASS).
 Exit status: 0 no drift, 2 drift found, 1 any stack could not be checked
 (errors win over drift). Usage errors exit 1 too, so a typo never reads as drift.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// A check reads plans as large as the stacks: collect as usual
+			// rather than run up to the start-up heap goal.
+			startheap.Stop()
 			f, err := drift.ParseFormat(format)
 			if err != nil {
 				return usageErr(err)

@@ -24,6 +24,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
+	"sync/atomic"
 )
 
 func init() { Apply() }
@@ -49,10 +50,28 @@ func Apply() {
 	arm()
 }
 
+// stopped is set by Stop: the next collection leaves GOGC at 100.
+var stopped atomic.Bool
+
+// Stop hands the heap back to GOGC=100 from now on, for a command whose
+// memory matters more than its start-up: one that reads large inputs, such
+// as a drift check reading a big plan, where a 32 MiB goal would leave every
+// byte it allocated uncollected. Like Apply, it leaves a GOGC set by the user
+// alone.
+func Stop() {
+	if os.Getenv("GOGC") != "" || stopped.Swap(true) {
+		return
+	}
+	debug.SetGCPercent(100)
+}
+
 // arm sets a sentinel that the next collection finds unreachable; its
 // finalizer (run after that collection) picks the next GOGC.
 func arm() {
 	runtime.SetFinalizer(&sentinel{}, func(*sentinel) {
+		if stopped.Load() {
+			return
+		}
 		// The runtime's goal is live + (live + stacks + globals) * GOGC/100,
 		// and at least 4 MiB * GOGC/100: GOGC 800 makes that floor the goal.
 		sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/gc/scan/stack:bytes"}, {Name: "/gc/scan/globals:bytes"}}

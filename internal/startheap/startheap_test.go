@@ -87,3 +87,27 @@ func TestApplyLeavesUserGOGC(t *testing.T) {
 		t.Fatalf("with GOGC=50 set: GOGC %d after Apply, want 50", got)
 	}
 }
+
+// TestStop runs after TestApply: Stop gives the heap back to GOGC=100, and the
+// pending sentinel's finalizer does not raise the goal again.
+func TestStop(t *testing.T) {
+	t.Setenv("GOGC", "")
+	Apply()
+	if got := gcPercent(); got != 800 {
+		t.Fatalf("after Apply: GOGC %d, want 800", got)
+	}
+	Stop()
+	if got := gcPercent(); got != 100 {
+		t.Fatalf("after Stop: GOGC %d, want 100", got)
+	}
+	for range 3 {
+		runtime.GC()
+		time.Sleep(20 * time.Millisecond)
+		if got := gcPercent(); got != 100 {
+			t.Fatalf("a collection after Stop set GOGC %d, want 100", got)
+		}
+	}
+	if g := heapGoal(); g >= 28<<20 {
+		t.Errorf("after Stop: heap goal %d MiB, want Go's own (well under 32)", g>>20)
+	}
+}
