@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -16,7 +17,10 @@ import (
 const goodPage = `<!doctype html><html lang="en"><head><title>Good · plat</title></head><body>
 <nav><a href="/bad">Bad</a></nav><main id="main"><h1>Good</h1><h2>Part</h2><h3>Sub</h3><h2>Other</h2>
 <img src="/x.png" alt=""><label for="q">Search</label><input id="q" name="q"><input type="submit" value="Go">
-<select aria-label="Sort"><option>a</option></select><p id="js">no script ran</p></main>
+<select aria-label="Sort"><option>a</option></select><p id="js">no script ran</p>
+<pre><code class="snippet" data-copy>a: "1 &lt; 2"
+  b: x
+</code></pre><button class="copy">Copy</button><a href="/modules?q=a&amp;b=c">search</a></main>
 <script src="/app.js"></script></body></html>`
 
 const badPage = `<!doctype html><html><head><title>Bad · plat</title></head><body>
@@ -63,6 +67,13 @@ func TestHarness(t *testing.T) {
 	if got := problems(); len(got) != 0 {
 		t.Errorf("good page problems: %q", got)
 	}
+	want := Page{Title: "Good · plat", H1: []string{"Good"}, Links: []string{"/modules?q=a&b=c"}, Snippets: []string{"a: \"1 < 2\"\n  b: x\n"}}
+	if got := Shown(t, tab); !reflect.DeepEqual(got, want) {
+		t.Errorf("good page in the browser: %+v, want %+v", got, want)
+	}
+	if got, err := ParsePage(strings.NewReader(goodPage)); err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("good page parsed: %+v, %v; want %+v", got, err, want)
+	}
 	if got := Text(t, tab, "#js"); got != "script ran" {
 		t.Errorf("#js = %q with JavaScript on", got)
 	}
@@ -91,6 +102,9 @@ func TestHarness(t *testing.T) {
 	Open(t, off, srv.URL+"/good")
 	if got := Text(t, off, "#js"); got != "no script ran" {
 		t.Errorf("#js = %q with JavaScript off", got)
+	}
+	if n := Eval[int](t, off, `document.querySelectorAll('h2').length`); n != 2 {
+		t.Errorf("evaluate with JavaScript off: %d h2, want 2", n)
 	}
 
 	p := Screenshot(t, tab, "harness phone", 390, 844)
