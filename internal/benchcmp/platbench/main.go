@@ -3,7 +3,7 @@
 // (between the bench:begin and bench:end markers). `make bench` runs it;
 // `make bench-smoke` runs every scenario once on tiny inputs so they do not rot.
 //
-//	go run ./internal/benchcmp/platbench [-smoke] [-only validate,render,registry,drift,shard,cost,trace,inventory] [-out BENCHMARKS.md]
+//	go run ./internal/benchcmp/platbench [-smoke] [-only validate,render,registry,drift,shard,cost,trace,inventory,portal] [-out BENCHMARKS.md]
 //
 // It expects the peers built by `scripts/tools.sh bench` (cue, conftest, tofu, the
 // local provider, wrk, nginx) and measures; it never fails on a slow result.
@@ -49,7 +49,7 @@ type bench struct {
 func run(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("platbench", flag.ContinueOnError)
 	smoke := fs.Bool("smoke", false, "run each scenario once on tiny inputs")
-	only := fs.String("only", "validate,render,registry,drift,shard,cost,trace,inventory", "comma-separated scenarios")
+	only := fs.String("only", "validate,render,registry,drift,shard,cost,trace,inventory,portal", "comma-separated scenarios")
 	outPath := fs.String("out", "", "file to write the results section into (between bench markers); empty: stdout only")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -95,6 +95,7 @@ func run(ctx context.Context, args []string) error {
 		"cost":      b.cost,
 		"trace":     b.trace,
 		"inventory": b.inventory,
+		"portal":    b.portal,
 	}
 	for _, name := range strings.Split(*only, ",") {
 		f, ok := scenarios[strings.TrimSpace(name)]
