@@ -49,15 +49,16 @@ func addStoreFlags(env *Env, cmd *cobra.Command, cfg *serve.StoreConfig) {
 
 func newRegistryServeCmd(env *Env) *cobra.Command {
 	var (
-		sc        serve.StoreConfig
-		listen    string
-		cert, key string
-		readTok   bool
-		accessLog bool
-		lim       = archive.DefaultLimits
-		drain     time.Duration
-		tokenTTL  time.Duration
-		authCfg   string
+		sc           serve.StoreConfig
+		listen       string
+		cert, key    string
+		readTok      bool
+		accessLog    bool
+		lim          = archive.DefaultLimits
+		drain        time.Duration
+		tokenTTL     time.Duration
+		authCfg      string
+		driftReports string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -82,7 +83,7 @@ func newRegistryServeCmd(env *Env) *cobra.Command {
 			if tokenTTL == 0 {
 				tokenTTL = -1 // registry.Config: negative is no caching
 			}
-			return runServe(cmd.Context(), env, serveArgs{sc, listen, cert, key, readTok, accessLog, lim, drain, tokenTTL, authCfg})
+			return runServe(cmd.Context(), env, serveArgs{sc, listen, cert, key, readTok, accessLog, lim, drain, tokenTTL, authCfg, driftReports})
 		},
 	}
 	addStoreFlags(env, cmd, &sc)
@@ -98,6 +99,7 @@ func newRegistryServeCmd(env *Env) *cobra.Command {
 	f.DurationVar(&tokenTTL, "token-cache-ttl", registry.DefaultTokenTTL, "how long a looked-up token is trusted before asking the store again; a revoked token works this long at most (0: ask on every request)")
 	f.Int64Var(&sc.ArchiveCache, "archive-cache-bytes", serve.DefaultArchiveCache, "how many bytes of module archives to keep in memory for downloads (0: none)")
 	f.StringVar(&authCfg, "auth-config", "", "OIDC trust policy (YAML): accept ID tokens from CI issuers, mapped by claims to a namespace and scope (docs/registry.md)")
+	f.StringVar(&driftReports, "drift-reports", "", "drift watch's reports directory: the portal shows the newest report of each stack (docs/portal.md)")
 	f.DurationVar(&drain, "shutdown-timeout", 30*time.Second, "how long in-flight requests may finish after SIGINT/SIGTERM")
 	return cmd
 }
@@ -112,6 +114,8 @@ type serveArgs struct {
 	drain     time.Duration
 	tokenTTL  time.Duration
 	authCfg   string
+	// driftReports is --drift-reports.
+	driftReports string
 }
 
 func runServe(ctx context.Context, env *Env, a serveArgs) error {
@@ -123,10 +127,11 @@ func runServe(ctx context.Context, env *Env, a serveArgs) error {
 		}
 	}
 	cfg := serve.Config{
-		Store:      a.sc,
-		Service:    registry.Config{RequireReadToken: a.readTok, Limits: a.lim, TokenTTL: a.tokenTTL, Log: lg, CheckCatalog: checkCatalog},
-		AuthConfig: a.authCfg,
-		Log:        lg,
+		Store:        a.sc,
+		Service:      registry.Config{RequireReadToken: a.readTok, Limits: a.lim, TokenTTL: a.tokenTTL, Log: lg, CheckCatalog: checkCatalog},
+		AuthConfig:   a.authCfg,
+		Log:          lg,
+		DriftReports: a.driftReports,
 	}
 	if a.accessLog {
 		cfg.AccessLog = env.Stderr
