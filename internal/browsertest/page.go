@@ -105,7 +105,7 @@ func ParsePage(r io.Reader) (Page, error) {
 	if err != nil {
 		return Page{}, fmt.Errorf("parse html: %w", err)
 	}
-	var p Page
+	p := Page{H1: []string{}, Links: []string{}, Snippets: []string{}} // as Shown decodes them
 	var walk func(n *html.Node, inMain bool)
 	walk = func(n *html.Node, inMain bool) {
 		if n.Type == html.ElementNode {
