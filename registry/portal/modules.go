@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/maypok86/otter/v2"
@@ -87,6 +88,16 @@ type moduleView struct {
 	Versions   []versionRow
 	Latest     string
 	UsageKnown bool
+	// body is the page's rendered content for one Host (the module block
+	// names it), made once per view: executing the template was nearly all
+	// of the page's cost. One entry, so a stream of odd Host headers cannot
+	// grow it.
+	body atomic.Pointer[renderedBody]
+}
+
+type renderedBody struct {
+	host string
+	html template.HTML
 }
 
 // versionRow is one line of the versions table.
@@ -135,7 +146,18 @@ func (p *Portal) modulePage(w http.ResponseWriter, r *http.Request) {
 		p.failErr(w, r, v, what, err)
 		return
 	}
-	p.render(w, r, v, http.StatusOK, "module", k.Ref.String(), "modules", moduleData{moduleView: mv, Host: r.Host})
+	body := mv.body.Load()
+	if body == nil || body.host != r.Host {
+		html, err := p.contentOf("module", moduleData{moduleView: mv, Host: r.Host})
+		if err != nil {
+			p.log.Error("portal render", "page", "module", "err", err)
+			http.Error(w, "internal error", http.StatusInternalServerError)
+			return
+		}
+		body = &renderedBody{host: r.Host, html: html}
+		mv.body.Store(body)
+	}
+	p.render(w, r, v, http.StatusOK, "prerendered", k.Ref.String(), "modules", body.html)
 }
 
 func (p *Portal) moduleView(ctx context.Context, tok *store.Token, k store.Key) (*moduleView, error) {

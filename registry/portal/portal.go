@@ -226,7 +226,24 @@ func (p *Portal) parseTemplates() error {
 		}
 		p.pages[n] = t
 	}
+	// "prerendered" wraps content a page made earlier (contentOf) in the layout.
+	t, err := template.Must(base.Clone()).Parse(`{{define "content"}}{{.Data}}{{end}}`)
+	if err != nil {
+		return fmt.Errorf("portal templates: %w", err)
+	}
+	p.pages["prerendered"] = t
 	return nil
+}
+
+// contentOf renders only the content of page name with data, for a page
+// whose content does not depend on the viewer and is worth keeping (render
+// it with the page "prerendered"): the layout is a small part of the work.
+func (p *Portal) contentOf(name string, data any) (template.HTML, error) {
+	var b strings.Builder
+	if err := p.pages[name].ExecuteTemplate(&b, "content", view{Data: data}); err != nil {
+		return "", err
+	}
+	return template.HTML(b.String()), nil
 }
 
 // view is what every page template gets.
