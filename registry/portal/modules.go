@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -28,6 +29,31 @@ type moduleListData struct {
 	Query      string
 	Modules    []registry.ModuleSummary
 	Prev, Next *int
+}
+
+// listKey names one module-list page.
+type listKey struct {
+	query  string
+	offset int
+}
+
+// listPage is a rendered module-list page and the list it shows.
+type listPage struct {
+	data moduleListData
+	page []byte
+}
+
+// newListPageCache keeps whole module-list pages for a second: a burst of
+// the same search is one render (executing the template was nearly all of
+// the page's cost). A kept page is used only while the service still
+// answers the same list, so it is never staler than the service's own list
+// cache. Bounded by bytes, so a stream of different searches cannot grow it.
+func newListPageCache() *otter.Cache[listKey, *listPage] {
+	return otter.Must(&otter.Options[listKey, *listPage]{
+		MaximumWeight:    16 << 20,
+		Weigher:          func(k listKey, v *listPage) uint32 { return uint32(len(k.query) + len(v.page)) },
+		ExpiryCalculator: otter.ExpiryWriting[listKey, *listPage](time.Second),
+	})
 }
 
 func (p *Portal) modulesPage(w http.ResponseWriter, r *http.Request) {
@@ -78,7 +104,24 @@ func (p *Portal) modulesPage(w http.ResponseWriter, r *http.Request) {
 	if d.Query != "" {
 		title = "Modules matching “" + d.Query + "”"
 	}
-	p.render(w, r, v, http.StatusOK, "modules", title, "modules", d)
+	// Without a login every reader gets the same page.
+	if !v.All || v.LoginNeeded {
+		p.render(w, r, v, http.StatusOK, "modules", title, "modules", d)
+		return
+	}
+	key := listKey{query: d.Query, offset: off}
+	if kept, ok := p.lists.GetIfPresent(key); ok && reflect.DeepEqual(kept.data, d) {
+		p.write(w, r, http.StatusOK, kept.page)
+		return
+	}
+	page, err := p.pageOf("modules", title, "modules", v, d)
+	if err != nil {
+		p.log.Error("portal render", "page", "modules", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	p.lists.Set(key, &listPage{data: d, page: []byte(page)})
+	p.write(w, r, http.StatusOK, []byte(page))
 }
 
 // moduleView is what the module page shows of one version; cached briefly.
@@ -98,6 +141,7 @@ type moduleView struct {
 type renderedBody struct {
 	host string
 	html template.HTML
+	page []byte // the whole page, when reads need no login (the header is everyone's)
 }
 
 // versionRow is one line of the versions table.
@@ -146,18 +190,30 @@ func (p *Portal) modulePage(w http.ResponseWriter, r *http.Request) {
 		p.failErr(w, r, v, what, err)
 		return
 	}
+	title := k.Ref.String()
 	body := mv.body.Load()
 	if body == nil || body.host != r.Host {
 		html, err := p.contentOf("module", moduleData{moduleView: mv, Host: r.Host})
+		var page template.HTML
+		if err == nil && !v.LoginNeeded {
+			page, err = p.pageOf("prerendered", title, "modules", v, html)
+		}
 		if err != nil {
 			p.log.Error("portal render", "page", "module", "err", err)
 			http.Error(w, "internal error", http.StatusInternalServerError)
 			return
 		}
-		body = &renderedBody{host: r.Host, html: html}
+		body = &renderedBody{host: r.Host, html: html, page: []byte(page)}
+		if page == "" {
+			body.page = nil
+		}
 		mv.body.Store(body)
 	}
-	p.render(w, r, v, http.StatusOK, "prerendered", k.Ref.String(), "modules", body.html)
+	if body.page != nil && !v.LoginNeeded {
+		p.write(w, r, http.StatusOK, body.page)
+		return
+	}
+	p.render(w, r, v, http.StatusOK, "prerendered", title, "modules", body.html)
 }
 
 func (p *Portal) moduleView(ctx context.Context, tok *store.Token, k store.Key) (*moduleView, error) {

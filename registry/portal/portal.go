@@ -26,6 +26,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/maypok86/otter/v2"
+
 	"github.com/platdev/plat/registry"
 )
 
@@ -64,6 +66,7 @@ type Portal struct {
 
 	readmes readmeCache
 	modules *moduleCache
+	lists   *otter.Cache[listKey, *listPage] // whole module-list pages, when reads need no login
 	paths   *pathsCache
 	drift   *driftCache
 
@@ -103,6 +106,7 @@ func New(svc *registry.Service, o Options) (*Portal, error) {
 	}
 	p.readmes = newReadmeCache()
 	p.modules = newModuleCache()
+	p.lists = newListPageCache()
 	if p.paths, err = newPathsCache(o.Catalog); err != nil {
 		return nil, err
 	}
@@ -239,8 +243,18 @@ func (p *Portal) parseTemplates() error {
 // whose content does not depend on the viewer and is worth keeping (render
 // it with the page "prerendered"): the layout is a small part of the work.
 func (p *Portal) contentOf(name string, data any) (template.HTML, error) {
+	return p.execute(name, "content", view{Data: data})
+}
+
+// pageOf renders a whole page to keep, for a viewer whose header is the same
+// for everyone (reads need no login).
+func (p *Portal) pageOf(name, title, section string, v *viewer, data any) (template.HTML, error) {
+	return p.execute(name, "layout.html", view{Title: title, Section: section, Viewer: v, AssetVer: p.assetVer, Data: data})
+}
+
+func (p *Portal) execute(name, tmpl string, data view) (template.HTML, error) {
 	var b strings.Builder
-	if err := p.pages[name].ExecuteTemplate(&b, "content", view{Data: data}); err != nil {
+	if err := p.pages[name].ExecuteTemplate(&b, tmpl, data); err != nil {
 		return "", err
 	}
 	return template.HTML(b.String()), nil
@@ -266,13 +280,18 @@ func (p *Portal) render(w http.ResponseWriter, r *http.Request, v *viewer, statu
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
+	p.write(w, r, status, buf.Bytes())
+}
+
+// write answers with a rendered page.
+func (p *Portal) write(w http.ResponseWriter, r *http.Request, status int, page []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	h.Set("Content-Length", strconv.Itoa(len(page)))
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	if r.Method != http.MethodHead {
-		w.Write(buf.Bytes())
+		w.Write(page)
 	}
 }
 
