@@ -25,12 +25,12 @@ import (
 // env is a registry with the portal mounted, over a SQLite store in a
 // temporary directory, served by httptest.
 type env struct {
-	t    *testing.T
-	url  string
-	svc  *registry.Service
-	st   store.Store
-	tok  map[string]string // "ns/scope" -> secret
-	srv  *httptest.Server
+	t   *testing.T
+	url string
+	svc *registry.Service
+	st  store.Store
+	tok map[string]string // "ns/scope" -> secret
+	srv *httptest.Server
 }
 
 type envOpts struct {

@@ -1,8 +1,8 @@
 package portal_test
 
 import (
-	"context"
 	"bytes"
+	"context"
 	"io/fs"
 	"os"
 	"path/filepath"

@@ -58,7 +58,7 @@ func TestNotFoundPages(t *testing.T) {
 	c := e.client()
 	for _, p := range []string{
 		"/modules/acme/nope/aws", "/modules/acme/net/aws/9.9.9", "/modules/acme/net/aws/not-a-version",
-"/paths/embedded/nope", "/paths/acme/golden@9.0.0/bucket", "/paths/acme/nope@1.0.0/bucket",
+		"/paths/embedded/nope", "/paths/acme/golden@9.0.0/bucket", "/paths/acme/nope@1.0.0/bucket",
 		"/paths/acme/golden/bucket", "/stacks/nope", "/modulesx", "/assets/nope.css", "/paths/embedded/postgres/more",
 	} {
 		r, _ := e.page(c, p, http.StatusNotFound)
