@@ -37,6 +37,8 @@ type envOpts struct {
 	requireRead  bool
 	driftReports string
 	noCatalog    bool
+	noTokenCache bool // every request asks the store about the token
+	tls          bool
 }
 
 func newEnv(t *testing.T, o envOpts) *env {
@@ -47,7 +49,11 @@ func newEnv(t *testing.T, o envOpts) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	svc, err := registry.NewService(ctx, st, registry.Config{RequireReadToken: o.requireRead, ListCacheTTL: -1})
+	cfg := registry.Config{RequireReadToken: o.requireRead, ListCacheTTL: -1}
+	if o.noTokenCache {
+		cfg.TokenTTL = -1
+	}
+	svc, err := registry.NewService(ctx, st, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +65,13 @@ func newEnv(t *testing.T, o envOpts) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(registry.NewHandler(svc, registry.HandlerOptions{Portal: p}))
+	h := registry.NewHandler(svc, registry.HandlerOptions{Portal: p})
+	srv := httptest.NewUnstartedServer(h)
+	if o.tls {
+		srv.StartTLS()
+	} else {
+		srv.Start()
+	}
 	t.Cleanup(srv.Close)
 	e := &env{t: t, url: srv.URL, svc: svc, st: st, tok: map[string]string{}, srv: srv}
 	for _, ns := range []string{"acme", "other"} {
@@ -127,7 +139,7 @@ func (e *env) publish(ns, name, system, version, readme string) {
 // unless asked.
 func (e *env) client() *http.Client {
 	jar, _ := cookiejar.New(nil)
-	return &http.Client{Jar: jar, Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return &http.Client{Jar: jar, Transport: e.srv.Client().Transport, Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
 type response struct {
