@@ -2,6 +2,8 @@ package portal
 
 import (
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"net/http"
 	"os"
 	"path"
@@ -79,6 +81,9 @@ func (c *driftCache) get(now time.Time) ([]*stackDrift, error) {
 
 func readDriftDir(dir string) ([]*stackDrift, error) {
 	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil // drift watch has not written any yet
+	}
 	if err != nil {
 		return nil, err
 	}
