@@ -5,7 +5,9 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -124,6 +126,15 @@ func runServe(ctx context.Context, env *Env, a serveArgs) error {
 		// Fail before opening anything; Serve loads the pair again to use it.
 		if _, err := tls.LoadX509KeyPair(a.cert, a.key); err != nil {
 			return usageErr(fmt.Errorf("registry serve: load TLS certificate: %w", err))
+		}
+	}
+	if a.driftReports != "" {
+		// A directory drift watch has not created yet is fine (no reports
+		// yet); a file is a mistake.
+		if fi, err := os.Stat(a.driftReports); err == nil && !fi.IsDir() {
+			return usageErr(fmt.Errorf("registry serve: --drift-reports %s is not a directory", a.driftReports))
+		} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return usageErr(fmt.Errorf("registry serve: --drift-reports: %w", err))
 		}
 	}
 	cfg := serve.Config{

@@ -15,6 +15,7 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
@@ -133,7 +134,7 @@ func (p *Portal) routes() {
 	m.Handle("POST /logout", p.csrf.Handler(http.HandlerFunc(p.logout)))
 	m.HandleFunc("GET /assets/{file}", p.asset)
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		p.fail(w, r, nil, http.StatusNotFound, "There is no page at this address.")
+		p.fail(w, r, nil, http.StatusNotFound, "There is no page at this address (not found).")
 	})
 	p.mux = m
 }
@@ -188,7 +189,7 @@ func (p *Portal) loadAssets() error {
 func (p *Portal) asset(w http.ResponseWriter, r *http.Request) {
 	a, ok := p.assets[r.PathValue("file")]
 	if !ok {
-		p.fail(w, r, nil, http.StatusNotFound, "There is no such asset.")
+		p.fail(w, r, nil, http.StatusNotFound, "That asset was not found.")
 		return
 	}
 	w.Header().Set("Content-Type", a.ctype)
@@ -210,7 +211,17 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04 UTC")
 	},
-	"join":    strings.Join,
+	"join": strings.Join,
+	"json": func(v any) string {
+		// html/template escapes the text; the JSON is left as the user wrote it.
+		var b strings.Builder
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(v); err != nil {
+			return fmt.Sprint(v)
+		}
+		return strings.TrimSuffix(b.String(), "\n")
+	},
 	"pathesc": pathEscape,
 }
 
@@ -218,7 +229,7 @@ var funcs = template.FuncMap{
 var pageNames = []string{"home", "error", "login", "modules", "module", "paths", "template", "stacks", "stack", "drift"}
 
 func (p *Portal) parseTemplates() error {
-	base, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
+	base, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html")
 	if err != nil {
 		return fmt.Errorf("portal templates: %w", err)
 	}
