@@ -302,6 +302,14 @@ func TestPortalBrowser(t *testing.T) {
 		t.Errorf("hostile module page after the click: %s", p)
 	}
 
+	// Stacks and drift (nothing pushed or reported here: their empty states).
+	browsertest.ClickAndLoad(t, tab, `nav a[href="/stacks"]`)
+	checkPage("")
+	record()
+	browsertest.ClickAndLoad(t, tab, `nav a[href="/drift"]`)
+	checkPage("")
+	record()
+
 	// Without JavaScript every page shows the same content, and the first
 	// HTTP response alone holds it.
 	noJS := b.NewTab()
