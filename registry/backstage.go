@@ -100,11 +100,10 @@ func (s *Service) goldenPaths(ctx context.Context, tok *store.Token) ([]backstag
 		out[i].Catalog = backstage.CatalogID{Kind: backstage.CatalogEmbedded}
 	}
 	lc, ok := s.st.(store.Lifecycle)
-	cl, ok2 := s.st.(store.CatalogLister)
-	if !ok || !ok2 {
+	if !ok {
 		return out, nil
 	}
-	refs, err := cl.Catalogs(ctx)
+	refs, err := lc.Catalogs(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -178,6 +178,25 @@ func (s *Service) Catalog(ctx context.Context, tok *store.Token, ref store.Catal
 	return out, nil
 }
 
+// Catalogs lists the catalogs the store holds whose namespace tok may read.
+func (s *Service) Catalogs(ctx context.Context, tok *store.Token) ([]store.CatalogRef, error) {
+	lc, err := s.lifecycle()
+	if err != nil {
+		return nil, err
+	}
+	refs, err := lc.Catalogs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := refs[:0]
+	for _, r := range refs {
+		if s.CanRead(tok, r.Namespace) == nil {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
 // OpenCatalog opens the archive of catalog version k (yanked or not: a pin
 // names its version exactly).
 func (s *Service) OpenCatalog(ctx context.Context, tok *store.Token, k store.CatalogKey) (store.Archive, store.CatalogVersion, error) {

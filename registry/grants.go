@@ -2,6 +2,8 @@ package registry
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"fmt"
 	"net/url"
 	"time"
@@ -42,4 +44,13 @@ func (s *Service) Archive(ctx context.Context, tok *store.Token, k store.Key, ex
 	}
 	a, err := s.st.OpenArchive(ctx, v)
 	return a, v, err
+}
+
+// DeriveKey returns a 32-byte key for purpose, derived from the store's
+// signing key: every replica derives the same one, and no two purposes share
+// a key (the portal's session cookies use one).
+func (s *Service) DeriveKey(purpose string) []byte {
+	m := hmac.New(sha256.New, s.key)
+	m.Write([]byte("plat registry key: " + purpose))
+	return m.Sum(nil)
 }

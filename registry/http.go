@@ -25,6 +25,9 @@ type HandlerOptions struct {
 	AccessLog bool
 	// AccessLogger receives the access records instead of Log when set.
 	AccessLogger *slog.Logger
+	// Portal, when set, serves the web UI (registry/portal) on the paths
+	// PortalPaths lists, in the same router as the API.
+	Portal http.Handler
 }
 
 // Handler is the registry's HTTP transport: the module registry protocol v1, the
@@ -37,6 +40,7 @@ type Handler struct {
 	metrics *metrics
 	router  *mux.Router
 	hot     map[string]apiFunc // the endpoints of hotRoute's routes, by route name
+	portal  http.Handler
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -51,7 +55,7 @@ func NewHandler(svc *Service, o HandlerOptions) *Handler {
 	if alog == nil {
 		alog = lg
 	}
-	h := &Handler{svc: svc, log: lg, alog: alog, access: o.AccessLog, metrics: newMetrics()}
+	h := &Handler{svc: svc, log: lg, alog: alog, access: o.AccessLog, metrics: newMetrics(), portal: o.Portal}
 	if svc.cfg.OIDC != nil {
 		h.metrics.reg.MustRegister(svc.cfg.OIDC.Collector())
 	}

@@ -14,6 +14,16 @@ import (
 // 403 and an identity a token for the namespace asked about.
 
 func (s *Service) authenticateOIDC(ctx context.Context, raw, ns string) (*store.Token, error) {
+	id, err := s.verifyOIDC(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	t := id.Token(ns)
+	return &t, nil
+}
+
+// verifyOIDC verifies an ID token; a refusal is the registry's 401 or 403.
+func (s *Service) verifyOIDC(ctx context.Context, raw string) (*auth.Identity, error) {
 	if s.cfg.OIDC == nil {
 		return nil, fmt.Errorf("%w: an ID token was sent, but this registry has no trust policy (--auth-config)", ErrUnauthorized)
 	}
@@ -21,8 +31,7 @@ func (s *Service) authenticateOIDC(ctx context.Context, raw, ns string) (*store.
 	var ref *auth.Refusal
 	switch {
 	case err == nil:
-		t := id.Token(ns)
-		return &t, nil
+		return id, nil
 	case errors.As(err, &ref) && ref.Forbidden:
 		return nil, fmt.Errorf("%w: %v", ErrForbidden, ref)
 	case errors.As(err, &ref):

@@ -3,6 +3,7 @@ package registry
 import (
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/gorilla/mux"
 
@@ -114,7 +115,41 @@ func newRouter(h *Handler) *mux.Router {
 	route(routeCatalogVersions, cat+slash, h.catalogAPI(h.catalogVersions), readMethods...)
 	h.addUsage(route)     // usage_http.go
 	h.addBackstage(route) // backstage.go
+	if h.portal != nil {
+		for _, p := range PortalPaths {
+			name := "portal_" + strings.Trim(p.Path, "/")
+			if p.Path == "/" {
+				name = "portal_home"
+			}
+			if p.Prefix {
+				r.PathPrefix(p.Path).Handler(named(name, h.portal)).Name(name)
+			} else {
+				r.Handle(p.Path, named(name, h.portal)).Name(name)
+			}
+		}
+	}
 	return r
+}
+
+// PortalPath is a path the web UI answers: exactly, and with Prefix every
+// path below it too.
+type PortalPath struct {
+	Path   string
+	Prefix bool
+}
+
+// PortalPaths are the paths HandlerOptions.Portal is mounted on, after every
+// API route (docs/portal.md). The portal answers other methods and unknown
+// pages below them itself.
+var PortalPaths = []PortalPath{
+	{Path: "/"},
+	{Path: "/paths", Prefix: true},
+	{Path: "/modules", Prefix: true},
+	{Path: "/stacks", Prefix: true},
+	{Path: "/drift", Prefix: true},
+	{Path: "/login"},
+	{Path: "/logout"},
+	{Path: "/assets/", Prefix: true},
 }
 
 // named labels the request's record with the route's name for the metrics and

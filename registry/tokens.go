@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/maypok86/otter/v2"
@@ -90,3 +91,36 @@ func (s *Service) canPublish(tok *store.Token, ns string) error {
 	}
 	return nil
 }
+
+// ReadableNamespaces says what secret may read: all is true when reads need
+// no token; otherwise namespaces lists the namespaces of a static token (one)
+// or of an ID token's grants, in policy order. An unknown or refused secret is
+// ErrUnauthorized (or ErrForbidden), as for the API.
+func (s *Service) ReadableNamespaces(ctx context.Context, secret string) (all bool, namespaces []string, err error) {
+	if !s.cfg.RequireReadToken {
+		return true, nil, nil
+	}
+	if secret == "" {
+		return false, nil, nil
+	}
+	if auth.IsJWT(secret) {
+		id, err := s.verifyOIDC(ctx, secret)
+		if err != nil {
+			return false, nil, err
+		}
+		for _, g := range id.Grants {
+			if !slices.Contains(namespaces, g.Namespace) {
+				namespaces = append(namespaces, g.Namespace)
+			}
+		}
+		return false, namespaces, nil
+	}
+	tok, err := s.AuthenticateFor(ctx, secret, "")
+	if err != nil {
+		return false, nil, err
+	}
+	return false, []string{tok.Namespace}, nil
+}
+
+// RequiresReadToken reports whether reads need a token (Config.RequireReadToken).
+func (s *Service) RequiresReadToken() bool { return s.cfg.RequireReadToken }

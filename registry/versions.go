@@ -177,3 +177,36 @@ func (s *Service) lookup(ctx context.Context, k store.Key) (store.Version, error
 	}
 	return v, nil
 }
+
+// VersionInfo is one published version of a module as the portal lists it:
+// when it was published, its downloads and its lifecycle marks.
+type VersionInfo struct {
+	Version     string
+	PublishedAt time.Time
+	Downloads   int64
+	Marks       store.Marks
+}
+
+// ModuleVersions lists every version of ref, yanked ones included, newest
+// first, from the version cache; ErrNotFound when there are none.
+func (s *Service) ModuleVersions(ctx context.Context, tok *store.Token, ref store.Ref) ([]VersionInfo, error) {
+	if err := s.CanRead(tok, ref.Namespace); err != nil {
+		return nil, err
+	}
+	if CheckRef(ref) != nil {
+		return nil, fmt.Errorf("module %s: %w", ref, ErrNotFound)
+	}
+	e, err := s.module(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	if len(e.versions) == 0 {
+		return nil, fmt.Errorf("module %s: %w", ref, ErrNotFound)
+	}
+	out := make([]VersionInfo, 0, len(e.versions))
+	for i := len(e.versions) - 1; i >= 0; i-- {
+		v := e.versions[i]
+		out = append(out, VersionInfo{Version: v.Version, PublishedAt: v.PublishedAt, Downloads: v.Downloads, Marks: e.marks[v.Version]})
+	}
+	return out, nil
+}

@@ -145,7 +145,7 @@ backstage_catalog_model() {
   fi
 }
 
-apt_packages() { # Debian packages: etcd, pre-commit, PostgreSQL, load generators, nginx
+apt_packages() { # Debian packages: etcd, pre-commit, PostgreSQL, chromium, load generators, nginx
   local want=() p
   for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || want+=("$p"); done
   [ ${#want[@]} -eq 0 ] && return
@@ -155,12 +155,14 @@ apt_packages() { # Debian packages: etcd, pre-commit, PostgreSQL, load generator
   apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null
 }
 apt_test() { apt_packages etcd-server pre-commit postgresql git openssl; }
+# Debian's chromium (about 155 MB) for the portal's headless-browser tests (internal/browsertest).
+chromium() { apt_packages chromium; }
 apt_bench() { apt_packages wrk hyperfine nginx; }
 
 run() {
   case $1 in
     all) run test; run bench ;;
-    test) apt_test; staticcheck; versitygw; provider_local; tofu; terraform; kube_apiserver; helm; backstage_catalog_model ;;
+    test) apt_test; chromium; staticcheck; versitygw; provider_local; tofu; terraform; kube_apiserver; helm; backstage_catalog_model ;;
     bench) apt_bench; apt_packages postgresql; versitygw; cue; conftest; tofu; provider_local ;;
     etcd|pre_commit|pg_ctl|initdb|postgres|git|openssl) apt_test ;;
     wrk|hyperfine|nginx) apt_bench ;;

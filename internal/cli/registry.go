@@ -5,7 +5,9 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -49,15 +51,16 @@ func addStoreFlags(env *Env, cmd *cobra.Command, cfg *serve.StoreConfig) {
 
 func newRegistryServeCmd(env *Env) *cobra.Command {
 	var (
-		sc        serve.StoreConfig
-		listen    string
-		cert, key string
-		readTok   bool
-		accessLog bool
-		lim       = archive.DefaultLimits
-		drain     time.Duration
-		tokenTTL  time.Duration
-		authCfg   string
+		sc           serve.StoreConfig
+		listen       string
+		cert, key    string
+		readTok      bool
+		accessLog    bool
+		lim          = archive.DefaultLimits
+		drain        time.Duration
+		tokenTTL     time.Duration
+		authCfg      string
+		driftReports string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -82,7 +85,7 @@ func newRegistryServeCmd(env *Env) *cobra.Command {
 			if tokenTTL == 0 {
 				tokenTTL = -1 // registry.Config: negative is no caching
 			}
-			return runServe(cmd.Context(), env, serveArgs{sc, listen, cert, key, readTok, accessLog, lim, drain, tokenTTL, authCfg})
+			return runServe(cmd.Context(), env, serveArgs{sc, listen, cert, key, readTok, accessLog, lim, drain, tokenTTL, authCfg, driftReports})
 		},
 	}
 	addStoreFlags(env, cmd, &sc)
@@ -98,6 +101,7 @@ func newRegistryServeCmd(env *Env) *cobra.Command {
 	f.DurationVar(&tokenTTL, "token-cache-ttl", registry.DefaultTokenTTL, "how long a looked-up token is trusted before asking the store again; a revoked token works this long at most (0: ask on every request)")
 	f.Int64Var(&sc.ArchiveCache, "archive-cache-bytes", serve.DefaultArchiveCache, "how many bytes of module archives to keep in memory for downloads (0: none)")
 	f.StringVar(&authCfg, "auth-config", "", "OIDC trust policy (YAML): accept ID tokens from CI issuers, mapped by claims to a namespace and scope (docs/registry.md)")
+	f.StringVar(&driftReports, "drift-reports", "", "drift watch's reports directory: the portal shows the newest report of each stack (docs/portal.md)")
 	f.DurationVar(&drain, "shutdown-timeout", 30*time.Second, "how long in-flight requests may finish after SIGINT/SIGTERM")
 	return cmd
 }
@@ -112,6 +116,8 @@ type serveArgs struct {
 	drain     time.Duration
 	tokenTTL  time.Duration
 	authCfg   string
+	// driftReports is --drift-reports.
+	driftReports string
 }
 
 func runServe(ctx context.Context, env *Env, a serveArgs) error {
@@ -122,11 +128,21 @@ func runServe(ctx context.Context, env *Env, a serveArgs) error {
 			return usageErr(fmt.Errorf("registry serve: load TLS certificate: %w", err))
 		}
 	}
+	if a.driftReports != "" {
+		// A directory drift watch has not created yet is fine (no reports
+		// yet); a file is a mistake.
+		if fi, err := os.Stat(a.driftReports); err == nil && !fi.IsDir() {
+			return usageErr(fmt.Errorf("registry serve: --drift-reports %s is not a directory", a.driftReports))
+		} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return usageErr(fmt.Errorf("registry serve: --drift-reports: %w", err))
+		}
+	}
 	cfg := serve.Config{
-		Store:      a.sc,
-		Service:    registry.Config{RequireReadToken: a.readTok, Limits: a.lim, TokenTTL: a.tokenTTL, Log: lg, CheckCatalog: checkCatalog, GoldenPaths: registryGoldenPaths},
-		AuthConfig: a.authCfg,
-		Log:        lg,
+		Store:        a.sc,
+		Service:      registry.Config{RequireReadToken: a.readTok, Limits: a.lim, TokenTTL: a.tokenTTL, Log: lg, CheckCatalog: checkCatalog, GoldenPaths: registryGoldenPaths},
+		AuthConfig:   a.authCfg,
+		Log:          lg,
+		DriftReports: a.driftReports,
 	}
 	if a.accessLog {
 		cfg.AccessLog = env.Stderr

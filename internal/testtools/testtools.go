@@ -1,6 +1,6 @@
 // Package testtools finds (and, the first time, builds) the real tools that plat's
 // tests drive: OpenTofu, the hashicorp/local provider, kube-apiserver, etcd,
-// pre-commit, PostgreSQL, versitygw, helm, Node.js and the npm package
+// pre-commit, PostgreSQL, versitygw, helm, Chromium, Node.js and the npm package
 // @backstage/catalog-model. It runs scripts/tools.sh, which caches builds
 // outside the source tree, so only the first call on a machine is slow. A test that
 // needs a tool it cannot get fails; it never skips silently.
@@ -80,13 +80,13 @@ func SkipShort(t testing.TB, tool string) {
 var systemTools = map[string]bool{
 	"etcd": true, "pre-commit": true, "git": true, "openssl": true,
 	"initdb": true, "pg_ctl": true, "postgres": true,
-	"wrk": true, "hyperfine": true, "nginx": true, "node": true,
+	"wrk": true, "hyperfine": true, "nginx": true, "node": true, "chromium": true,
 }
 
 // Bin returns the absolute path of a real tool, building or installing it with
 // scripts/tools.sh if this machine does not have it yet. Names: tofu,
 // kube-apiserver, versitygw, helm, cue, conftest, staticcheck, and the Debian tools etcd,
-// pre-commit, git, openssl, initdb, pg_ctl, postgres, wrk, hyperfine, nginx,
+// pre-commit, git, openssl, initdb, pg_ctl, postgres, chromium, wrk, hyperfine, nginx,
 // and node (Node.js, from Debian when the machine has none).
 func Bin(t testing.TB, name string) string {
 	t.Helper()
@@ -138,6 +138,14 @@ func runTools(t testing.TB, target string) {
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("testtools: scripts/tools.sh %s: %v\n%s", target, err, out.String())
 	}
+}
+
+// Chromium returns the path of Debian's headless-capable chromium (installed by
+// scripts/tools.sh chromium), for internal/browsertest. Under -short it skips
+// the test, naming the tool.
+func Chromium(t testing.TB) string {
+	t.Helper()
+	return Bin(t, "chromium")
 }
 
 // ProviderMirror returns a filesystem mirror directory holding the real

@@ -7,8 +7,10 @@ import (
 	"net"
 	"time"
 
+	"github.com/platdev/plat/catalog"
 	"github.com/platdev/plat/registry"
 	"github.com/platdev/plat/registry/auth"
+	"github.com/platdev/plat/registry/portal"
 	"github.com/platdev/plat/registry/store/sqlstore"
 )
 
@@ -25,6 +27,11 @@ type Config struct {
 	AccessLog io.Writer
 	// Log receives server events; nil discards them.
 	Log *slog.Logger
+	// NoPortal leaves the web UI (registry/portal) out: the API only.
+	NoPortal bool
+	// DriftReports is drift watch's reports directory, shown by the portal's
+	// drift and stack pages ("" for none).
+	DriftReports string
 }
 
 // Registry is a registry ready to serve: its open store, service and handler.
@@ -73,6 +80,14 @@ func Open(ctx context.Context, cfg Config) (*Registry, error) {
 		// version lookup: records go through a buffer.
 		r.access = registry.NewBufferedLog(cfg.AccessLog, 100*time.Millisecond)
 		o.AccessLog, o.AccessLogger = true, slog.New(slog.NewTextHandler(r.access, nil))
+	}
+	if !cfg.NoPortal {
+		p, err := portal.New(svc, portal.Options{Catalog: catalog.FS, DriftReports: cfg.DriftReports, Log: lg})
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+		o.Portal = p
 	}
 	r.h = registry.NewHandler(svc, o)
 	return r, nil

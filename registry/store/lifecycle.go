@@ -79,6 +79,9 @@ type Lifecycle interface {
 	// CatalogVersions lists the versions of a catalog, with their marks, in no
 	// particular order; an unknown catalog has none (and no error).
 	CatalogVersions(ctx context.Context, ref CatalogRef) ([]CatalogVersion, error)
+	// Catalogs lists every catalog with at least one stored version, ordered
+	// by namespace, then name.
+	Catalogs(ctx context.Context) ([]CatalogRef, error)
 	// OpenCatalogArchive opens the archive of a version CatalogVersions returned.
 	OpenCatalogArchive(ctx context.Context, v CatalogVersion) (Archive, error)
 	// MarkCatalog sets (m non-nil) or clears (m nil) a mark of a stored catalog

@@ -32,10 +32,3 @@ type StackStore interface {
 	// InventoryStacks lists every kept stack, ordered by owner, repository, file.
 	InventoryStacks(ctx context.Context) ([]PushedStack, error)
 }
-
-// CatalogLister lists the catalogs a Lifecycle holds.
-type CatalogLister interface {
-	// Catalogs returns every catalog with at least one version, ordered by
-	// namespace and name.
-	Catalogs(ctx context.Context) ([]CatalogRef, error)
-}

@@ -3,7 +3,7 @@
 // (between the bench:begin and bench:end markers). `make bench` runs it;
 // `make bench-smoke` runs every scenario once on tiny inputs so they do not rot.
 //
-//	go run ./internal/benchcmp/platbench [-smoke] [-keep] [-only validate,render,registry,replicas,drift,bigdrift,shard,cost,trace,inventory,trees] [-out BENCHMARKS.md]
+//	go run ./internal/benchcmp/platbench [-smoke] [-keep] [-only validate,render,registry,replicas,drift,bigdrift,shard,cost,trace,inventory,trees,portal] [-out BENCHMARKS.md]
 //
 // It expects the peers built by `scripts/tools.sh bench` (cue, conftest, tofu, the
 // local provider, wrk, nginx) and measures; it never fails on a slow result.
@@ -49,7 +49,7 @@ type bench struct {
 func run(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("platbench", flag.ContinueOnError)
 	smoke := fs.Bool("smoke", false, "run each scenario once on tiny inputs")
-	only := fs.String("only", "validate,render,registry,replicas,drift,bigdrift,shard,cost,trace,inventory,trees", "comma-separated scenarios")
+	only := fs.String("only", "validate,render,registry,replicas,drift,bigdrift,shard,cost,trace,inventory,trees,portal", "comma-separated scenarios")
 	outPath := fs.String("out", "", "file to write the results section into (between bench markers); empty: stdout only")
 	keep := fs.Bool("keep", false, "keep the scratch directory (stacks, plans) for profiling by hand; its path goes to stderr")
 	if err := fs.Parse(args); err != nil {
@@ -103,6 +103,7 @@ func run(ctx context.Context, args []string) error {
 		"trace":     b.trace,
 		"inventory": b.inventory,
 		"trees":     b.trees,
+		"portal":    b.portal,
 	}
 	for _, name := range strings.Split(*only, ",") {
 		f, ok := scenarios[strings.TrimSpace(name)]

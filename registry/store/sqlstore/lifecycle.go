@@ -194,6 +194,24 @@ func (s *Store) CatalogVersions(ctx context.Context, ref store.CatalogRef) ([]st
 	return out, rows.Err()
 }
 
+// Catalogs implements store.Lifecycle.
+func (s *Store) Catalogs(ctx context.Context) ([]store.CatalogRef, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT namespace, name FROM catalog_versions ORDER BY namespace, name`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.CatalogRef
+	for rows.Next() {
+		var r store.CatalogRef
+		if err := rows.Scan(&r.Namespace, &r.Name); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
 // OpenCatalogArchive implements store.Lifecycle.
 func (s *Store) OpenCatalogArchive(ctx context.Context, v store.CatalogVersion) (store.Archive, error) {
 	if s.blobs == nil {

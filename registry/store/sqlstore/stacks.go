@@ -10,8 +10,7 @@ import (
 )
 
 var (
-	_ store.StackStore    = (*Store)(nil)
-	_ store.CatalogLister = (*Store)(nil)
+	_ store.StackStore = (*Store)(nil)
 )
 
 // stacksSchema keeps the stacks of each repository's latest inventory push,
@@ -109,24 +108,6 @@ func (s *Store) InventoryStacks(ctx context.Context) ([]store.PushedStack, error
 		}
 		p.Doc, p.PushedAt = []byte(doc), time.Unix(0, at).UTC()
 		out = append(out, p)
-	}
-	return out, rows.Err()
-}
-
-// Catalogs implements store.CatalogLister.
-func (s *Store) Catalogs(ctx context.Context) ([]store.CatalogRef, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT namespace, name FROM catalog_versions ORDER BY namespace, name`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []store.CatalogRef
-	for rows.Next() {
-		var r store.CatalogRef
-		if err := rows.Scan(&r.Namespace, &r.Name); err != nil {
-			return nil, err
-		}
-		out = append(out, r)
 	}
 	return out, rows.Err()
 }

@@ -96,6 +96,20 @@ func testCatalogPublish(t *testing.T, s store.Lifecycle, _ store.Store) {
 	if vs := catalogVersions(t, s, store.CatalogRef{Namespace: "platform", Name: "missing"}); len(vs) != 0 {
 		t.Fatalf("unknown catalog has versions %v", vs)
 	}
+	publishCatalog(t, s, ckey("apps", "zeta", "0.1.0"))
+	refs, err := s.Catalogs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []store.CatalogRef{{Namespace: "apps", Name: "zeta"}, {Namespace: "platform", Name: "golden"}, {Namespace: "platform", Name: "other"}}
+	if len(refs) != len(want) {
+		t.Fatalf("catalogs %v, want %v", refs, want)
+	}
+	for i := range want {
+		if refs[i] != want[i] {
+			t.Fatalf("catalogs %v, want %v", refs, want)
+		}
+	}
 }
 
 func testCatalogImmutable(t *testing.T, s store.Lifecycle, _ store.Store) {
