@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/maypok86/otter/v2"
@@ -35,6 +36,11 @@ func (p *Portal) modulesPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
+	variant := viewerVariant(v) + "|" + q.Get("q") + "|" + q.Get("offset")
+	if b, ok := p.lists.GetIfPresent(variant); ok {
+		writePage(w, r, http.StatusOK, b)
+		return
+	}
 	d := moduleListData{Query: strings.TrimSpace(q.Get("q")), Modules: []registry.ModuleSummary{}}
 	off, _ := strconv.Atoi(q.Get("offset"))
 	off = max(off, 0)
@@ -77,7 +83,29 @@ func (p *Portal) modulesPage(w http.ResponseWriter, r *http.Request) {
 	if d.Query != "" {
 		title = "Modules matching “" + d.Query + "”"
 	}
-	p.render(w, r, v, http.StatusOK, "modules", title, "modules", d)
+	b, err := p.renderBytes(v, "modules", title, "modules", d)
+	if err != nil {
+		p.log.Error("portal render", "page", "modules", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	p.lists.Set(variant, b)
+	writePage(w, r, http.StatusOK, b)
+}
+
+// viewerVariant names what of the viewer a page depends on: whether it is
+// logged in and what it may read.
+func viewerVariant(v *viewer) string {
+	return strconv.FormatBool(v.LoggedIn) + "|" + strings.Join(v.Namespaces, ",")
+}
+
+// newPageCache keeps rendered list pages for a second.
+func newPageCache() *otter.Cache[string, []byte] {
+	return otter.Must(&otter.Options[string, []byte]{
+		MaximumWeight:    32 << 20,
+		Weigher:          func(k string, v []byte) uint32 { return uint32(len(k) + len(v)) },
+		ExpiryCalculator: otter.ExpiryWriting[string, []byte](time.Second),
+	})
 }
 
 // moduleView is what the module page shows of one version; cached briefly.
@@ -87,6 +115,10 @@ type moduleView struct {
 	Versions   []versionRow
 	Latest     string
 	UsageKnown bool
+
+	// pages holds the rendered page by what else it depends on (the host
+	// and the viewer's header), for as long as the view is cached.
+	pages sync.Map // string -> []byte
 }
 
 // versionRow is one line of the versions table.
@@ -135,7 +167,19 @@ func (p *Portal) modulePage(w http.ResponseWriter, r *http.Request) {
 		p.failErr(w, r, v, what, err)
 		return
 	}
-	p.render(w, r, v, http.StatusOK, "module", k.Ref.String(), "modules", moduleData{moduleView: mv, Host: r.Host})
+	variant := r.Host + "|" + viewerVariant(v)
+	if b, ok := mv.pages.Load(variant); ok {
+		writePage(w, r, http.StatusOK, b.([]byte))
+		return
+	}
+	b, err := p.renderBytes(v, "module", k.Ref.String(), "modules", moduleData{moduleView: mv, Host: r.Host})
+	if err != nil {
+		p.log.Error("portal render", "page", "module", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	mv.pages.Store(variant, b)
+	writePage(w, r, http.StatusOK, b)
 }
 
 func (p *Portal) moduleView(ctx context.Context, tok *store.Token, k store.Key) (*moduleView, error) {

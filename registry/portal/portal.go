@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -26,6 +27,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/maypok86/otter/v2"
 
 	"github.com/platdev/plat/registry"
 )
@@ -65,6 +68,7 @@ type Portal struct {
 
 	readmes readmeCache
 	modules *moduleCache
+	lists   *otter.Cache[string, []byte] // rendered module list pages
 	paths   *pathsCache
 	drift   *driftCache
 
@@ -104,6 +108,7 @@ func New(svc *registry.Service, o Options) (*Portal, error) {
 	}
 	p.readmes = newReadmeCache()
 	p.modules = newModuleCache()
+	p.lists = newPageCache()
 	if p.paths, err = newPathsCache(o.Catalog); err != nil {
 		return nil, err
 	}
@@ -249,24 +254,40 @@ type view struct {
 	Data     any
 }
 
-// render writes page name with data, status 200 unless given.
+// render writes page name with data.
 func (p *Portal) render(w http.ResponseWriter, r *http.Request, v *viewer, status int, name, title, section string, data any) {
 	buf := p.bufs.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer p.bufs.Put(buf)
-	err := p.pages[name].ExecuteTemplate(buf, "layout.html", view{Title: title, Section: section, Viewer: v, AssetVer: p.assetVer, Data: data})
-	if err != nil {
+	if err := p.execute(buf, v, name, title, section, data); err != nil {
 		p.log.Error("portal render", "page", name, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
+	writePage(w, r, status, buf.Bytes())
+}
+
+// renderBytes renders a page into a new slice, for a page cache.
+func (p *Portal) renderBytes(v *viewer, name, title, section string, data any) ([]byte, error) {
+	var buf bytes.Buffer
+	err := p.execute(&buf, v, name, title, section, data)
+	return buf.Bytes(), err
+}
+
+func (p *Portal) execute(w io.Writer, v *viewer, name, title, section string, data any) error {
+	return p.pages[name].ExecuteTemplate(w, "layout.html", view{Title: title, Section: section, Viewer: v, AssetVer: p.assetVer, Data: data})
+}
+
+// writePage writes a rendered page; pages are never cached by browsers or
+// proxies (they depend on the login).
+func writePage(w http.ResponseWriter, r *http.Request, status int, body []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	h.Set("Content-Length", strconv.Itoa(len(body)))
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	if r.Method != http.MethodHead {
-		w.Write(buf.Bytes())
+		w.Write(body)
 	}
 }
 
