@@ -39,6 +39,7 @@ type envOpts struct {
 	noCatalog    bool
 	noTokenCache bool // every request asks the store about the token
 	tls          bool
+	oidc         *auth.OIDC
 }
 
 func newEnv(t *testing.T, o envOpts) *env {
@@ -49,7 +50,7 @@ func newEnv(t *testing.T, o envOpts) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	cfg := registry.Config{RequireReadToken: o.requireRead, ListCacheTTL: -1}
+	cfg := registry.Config{RequireReadToken: o.requireRead, ListCacheTTL: -1, OIDC: o.oidc}
 	if o.noTokenCache {
 		cfg.TokenTTL = -1
 	}

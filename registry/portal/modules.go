@@ -10,7 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync/atomic"
+	"sync"
 	"time"
 
 	"github.com/maypok86/otter/v2"
@@ -31,37 +31,13 @@ type moduleListData struct {
 	Prev, Next *int
 }
 
-// listKey names one module-list page.
-type listKey struct {
-	query  string
-	offset int
-}
-
-// listPage is a rendered module-list page and the list it shows.
-type listPage struct {
-	data moduleListData
-	page []byte
-}
-
-// newListPageCache keeps whole module-list pages for a second: a burst of
-// the same search is one render (executing the template was nearly all of
-// the page's cost). A kept page is used only while the service still
-// answers the same list, so it is never staler than the service's own list
-// cache. Bounded by bytes, so a stream of different searches cannot grow it.
-func newListPageCache() *otter.Cache[listKey, *listPage] {
-	return otter.Must(&otter.Options[listKey, *listPage]{
-		MaximumWeight:    16 << 20,
-		Weigher:          func(k listKey, v *listPage) uint32 { return uint32(len(k.query) + len(v.page)) },
-		ExpiryCalculator: otter.ExpiryWriting[listKey, *listPage](time.Second),
-	})
-}
-
 func (p *Portal) modulesPage(w http.ResponseWriter, r *http.Request) {
 	v, ok := p.viewer(w, r)
 	if !ok {
 		return
 	}
 	q := r.URL.Query()
+	variant := viewerVariant(v) + "|" + q.Get("q") + "|" + q.Get("offset")
 	d := moduleListData{Query: strings.TrimSpace(q.Get("q")), Modules: []registry.ModuleSummary{}}
 	off, _ := strconv.Atoi(q.Get("offset"))
 	off = max(off, 0)
@@ -104,24 +80,42 @@ func (p *Portal) modulesPage(w http.ResponseWriter, r *http.Request) {
 	if d.Query != "" {
 		title = "Modules matching “" + d.Query + "”"
 	}
-	// Without a login every reader gets the same page.
-	if !v.All || v.LoginNeeded {
-		p.render(w, r, v, http.StatusOK, "modules", title, "modules", d)
+	// The list itself is asked for every time (the service caches it), so
+	// a module published a moment ago is never missing; only executing the
+	// template, nearly all of the page's cost, is saved while it is the same.
+	if kept, ok := p.lists.GetIfPresent(variant); ok && reflect.DeepEqual(kept.data, d) {
+		writePage(w, r, http.StatusOK, kept.page)
 		return
 	}
-	key := listKey{query: d.Query, offset: off}
-	if kept, ok := p.lists.GetIfPresent(key); ok && reflect.DeepEqual(kept.data, d) {
-		p.write(w, r, http.StatusOK, kept.page)
-		return
-	}
-	page, err := p.pageOf("modules", title, "modules", v, d)
+	b, err := p.renderBytes(v, "modules", title, "modules", d)
 	if err != nil {
 		p.log.Error("portal render", "page", "modules", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	p.lists.Set(key, &listPage{data: d, page: []byte(page)})
-	p.write(w, r, http.StatusOK, []byte(page))
+	p.lists.Set(variant, &listPage{data: d, page: b})
+	writePage(w, r, http.StatusOK, b)
+}
+
+// listPage is a rendered module-list page and the list it shows.
+type listPage struct {
+	data moduleListData
+	page []byte
+}
+
+// viewerVariant names what of the viewer a page depends on: whether it is
+// logged in and what it may read.
+func viewerVariant(v *viewer) string {
+	return strconv.FormatBool(v.LoggedIn) + "|" + strings.Join(v.Namespaces, ",")
+}
+
+// newPageCache keeps rendered list pages for a second.
+func newPageCache() *otter.Cache[string, *listPage] {
+	return otter.Must(&otter.Options[string, *listPage]{
+		MaximumWeight:    32 << 20,
+		Weigher:          func(k string, v *listPage) uint32 { return uint32(len(k) + 2*len(v.page)) },
+		ExpiryCalculator: otter.ExpiryWriting[string, *listPage](time.Second),
+	})
 }
 
 // moduleView is what the module page shows of one version; cached briefly.
@@ -131,17 +125,10 @@ type moduleView struct {
 	Versions   []versionRow
 	Latest     string
 	UsageKnown bool
-	// body is the page's rendered content for one Host (the module block
-	// names it), made once per view: executing the template was nearly all
-	// of the page's cost. One entry, so a stream of odd Host headers cannot
-	// grow it.
-	body atomic.Pointer[renderedBody]
-}
 
-type renderedBody struct {
-	host string
-	html template.HTML
-	page []byte // the whole page, when reads need no login (the header is everyone's)
+	// pages holds the rendered page by what else it depends on (the host
+	// and the viewer's header), for as long as the view is cached.
+	pages sync.Map // string -> []byte
 }
 
 // versionRow is one line of the versions table.
@@ -190,30 +177,19 @@ func (p *Portal) modulePage(w http.ResponseWriter, r *http.Request) {
 		p.failErr(w, r, v, what, err)
 		return
 	}
-	title := k.Ref.String()
-	body := mv.body.Load()
-	if body == nil || body.host != r.Host {
-		html, err := p.contentOf("module", moduleData{moduleView: mv, Host: r.Host})
-		var page template.HTML
-		if err == nil && !v.LoginNeeded {
-			page, err = p.pageOf("prerendered", title, "modules", v, html)
-		}
-		if err != nil {
-			p.log.Error("portal render", "page", "module", "err", err)
-			http.Error(w, "internal error", http.StatusInternalServerError)
-			return
-		}
-		body = &renderedBody{host: r.Host, html: html, page: []byte(page)}
-		if page == "" {
-			body.page = nil
-		}
-		mv.body.Store(body)
-	}
-	if body.page != nil && !v.LoginNeeded {
-		p.write(w, r, http.StatusOK, body.page)
+	variant := r.Host + "|" + viewerVariant(v)
+	if b, ok := mv.pages.Load(variant); ok {
+		writePage(w, r, http.StatusOK, b.([]byte))
 		return
 	}
-	p.render(w, r, v, http.StatusOK, "prerendered", title, "modules", body.html)
+	b, err := p.renderBytes(v, "module", k.Ref.String(), "modules", moduleData{moduleView: mv, Host: r.Host})
+	if err != nil {
+		p.log.Error("portal render", "page", "module", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	mv.pages.Store(variant, b)
+	writePage(w, r, http.StatusOK, b)
 }
 
 func (p *Portal) moduleView(ctx context.Context, tok *store.Token, k store.Key) (*moduleView, error) {

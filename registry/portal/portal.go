@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -67,7 +68,7 @@ type Portal struct {
 
 	readmes readmeCache
 	modules *moduleCache
-	lists   *otter.Cache[listKey, *listPage] // whole module-list pages, when reads need no login
+	lists   *otter.Cache[string, *listPage] // rendered module list pages
 	paths   *pathsCache
 	drift   *driftCache
 
@@ -107,7 +108,7 @@ func New(svc *registry.Service, o Options) (*Portal, error) {
 	}
 	p.readmes = newReadmeCache()
 	p.modules = newModuleCache()
-	p.lists = newListPageCache()
+	p.lists = newPageCache()
 	if p.paths, err = newPathsCache(o.Catalog); err != nil {
 		return nil, err
 	}
@@ -241,34 +242,7 @@ func (p *Portal) parseTemplates() error {
 		}
 		p.pages[n] = t
 	}
-	// "prerendered" wraps content a page made earlier (contentOf) in the layout.
-	t, err := template.Must(base.Clone()).Parse(`{{define "content"}}{{.Data}}{{end}}`)
-	if err != nil {
-		return fmt.Errorf("portal templates: %w", err)
-	}
-	p.pages["prerendered"] = t
 	return nil
-}
-
-// contentOf renders only the content of page name with data, for a page
-// whose content does not depend on the viewer and is worth keeping (render
-// it with the page "prerendered"): the layout is a small part of the work.
-func (p *Portal) contentOf(name string, data any) (template.HTML, error) {
-	return p.execute(name, "content", view{Data: data})
-}
-
-// pageOf renders a whole page to keep, for a viewer whose header is the same
-// for everyone (reads need no login).
-func (p *Portal) pageOf(name, title, section string, v *viewer, data any) (template.HTML, error) {
-	return p.execute(name, "layout.html", view{Title: title, Section: section, Viewer: v, AssetVer: p.assetVer, Data: data})
-}
-
-func (p *Portal) execute(name, tmpl string, data view) (template.HTML, error) {
-	var b strings.Builder
-	if err := p.pages[name].ExecuteTemplate(&b, tmpl, data); err != nil {
-		return "", err
-	}
-	return template.HTML(b.String()), nil
 }
 
 // view is what every page template gets.
@@ -280,29 +254,40 @@ type view struct {
 	Data     any
 }
 
-// render writes page name with data, status 200 unless given.
+// render writes page name with data.
 func (p *Portal) render(w http.ResponseWriter, r *http.Request, v *viewer, status int, name, title, section string, data any) {
 	buf := p.bufs.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer p.bufs.Put(buf)
-	err := p.pages[name].ExecuteTemplate(buf, "layout.html", view{Title: title, Section: section, Viewer: v, AssetVer: p.assetVer, Data: data})
-	if err != nil {
+	if err := p.execute(buf, v, name, title, section, data); err != nil {
 		p.log.Error("portal render", "page", name, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	p.write(w, r, status, buf.Bytes())
+	writePage(w, r, status, buf.Bytes())
 }
 
-// write answers with a rendered page.
-func (p *Portal) write(w http.ResponseWriter, r *http.Request, status int, page []byte) {
+// renderBytes renders a page into a new slice, for a page cache.
+func (p *Portal) renderBytes(v *viewer, name, title, section string, data any) ([]byte, error) {
+	var buf bytes.Buffer
+	err := p.execute(&buf, v, name, title, section, data)
+	return buf.Bytes(), err
+}
+
+func (p *Portal) execute(w io.Writer, v *viewer, name, title, section string, data any) error {
+	return p.pages[name].ExecuteTemplate(w, "layout.html", view{Title: title, Section: section, Viewer: v, AssetVer: p.assetVer, Data: data})
+}
+
+// writePage writes a rendered page; pages are never cached by browsers or
+// proxies (they depend on the login).
+func writePage(w http.ResponseWriter, r *http.Request, status int, body []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Length", strconv.Itoa(len(page)))
+	h.Set("Content-Length", strconv.Itoa(len(body)))
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	if r.Method != http.MethodHead {
-		w.Write(page)
+		w.Write(body)
 	}
 }
 
