@@ -139,16 +139,21 @@ type File struct {
 // write files should write nothing when Diagnostics.HasErrors()).
 // CompileParallel does the same on several cores.
 func (c *Compiler) Compile(ctx context.Context, in Input) (*Result, Diagnostics) {
+	col := newCollector(nil)
+	c.compileSeq(ctx, in, col)
+	return col.res, col.all
+}
+
+// compileSeq compiles every stack of in into col, one after the other.
+func (c *Compiler) compileSeq(ctx context.Context, in Input, col *collector) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	in.Now = in.now()
-	col := newCollector()
 	for _, src := range in.Stacks {
 		if !col.add(c.compileOne(ctx, in, src)) {
 			break
 		}
 	}
-	return col.res, col.all
 }
 
 // now is Input.Now, or the current time when that is zero.
@@ -197,10 +202,12 @@ type collector struct {
 	res   *Result
 	all   Diagnostics
 	names map[string]string // stack name -> file
+	// emit, when set, takes the stacks instead of res.Stacks (CompileEach).
+	emit func(st *Stack, clean bool)
 }
 
-func newCollector() *collector {
-	return &collector{res: &Result{}, names: map[string]string{}}
+func newCollector(emit func(*Stack, bool)) *collector {
+	return &collector{res: &Result{}, names: map[string]string{}, emit: emit}
 }
 
 // add takes the next stack in input order; false means the context ended and
@@ -228,7 +235,11 @@ func (col *collector) add(x compiled) bool {
 	x.diags.Sort()
 	col.all = append(col.all, x.diags...)
 	if st != nil && !x.diags.HasErrors() {
-		col.res.Stacks = append(col.res.Stacks, st)
+		if col.emit != nil {
+			col.emit(st, !col.all.HasErrors())
+		} else {
+			col.res.Stacks = append(col.res.Stacks, st)
+		}
 	}
 	return true
 }

@@ -20,6 +20,26 @@ const window = 4
 // returns, whatever the number of workers. With one stack, or one worker, it
 // is c.Compile.
 func (c *Compiler) CompileParallel(ctx context.Context, in Input, workers int) (*Result, Diagnostics) {
+	col := newCollector(nil)
+	c.compileParallel(ctx, in, workers, col)
+	return col.res, col.all
+}
+
+// CompileEach is CompileParallel handing the stacks to emit instead of holding
+// them in Result.Stacks, which stays empty: a caller that writes each stack as
+// it comes holds one at a time, not all. emit is called on the calling
+// goroutine, in input order, with each stack that compiled without errors, as
+// soon as it and every stack before it are compiled; clean reports whether no
+// diagnostic so far (of this stack or an earlier one) is an error, that is
+// whether the stacks emitted so far would all be written. Diagnostics and
+// Result.Costs are CompileParallel's.
+func (c *Compiler) CompileEach(ctx context.Context, in Input, workers int, emit func(st *Stack, clean bool)) (*Result, Diagnostics) {
+	col := newCollector(emit)
+	c.compileParallel(ctx, in, workers, col)
+	return col.res, col.all
+}
+
+func (c *Compiler) compileParallel(ctx context.Context, in Input, workers int, col *collector) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
@@ -28,7 +48,8 @@ func (c *Compiler) CompileParallel(ctx context.Context, in Input, workers int) (
 		workers = n
 	}
 	if workers <= 1 {
-		return c.Compile(ctx, in)
+		c.compileSeq(ctx, in, col)
+		return
 	}
 	in.Now = in.now()
 
@@ -80,7 +101,6 @@ func (c *Compiler) CompileParallel(ctx context.Context, in Input, workers int) (
 		}
 	}()
 
-	col := newCollector()
 	for i := range n {
 		x := <-slots[i]
 		<-tokens
@@ -90,5 +110,4 @@ func (c *Compiler) CompileParallel(ctx context.Context, in Input, workers int) (
 	}
 	close(done)
 	wg.Wait()
-	return col.res, col.all
 }

@@ -73,6 +73,48 @@ func TestCompileParallelMatchesCompile(t *testing.T) {
 	}
 }
 
+// TestCompileEachMatchesCompile: CompileEach hands over, in input order, the
+// stacks Compile returns, reports clean until the first stack with an error,
+// holds none in its result, and gives Compile's diagnostics and costs.
+func TestCompileEachMatchesCompile(t *testing.T) {
+	srcs := mixedTree(t, 40)
+	in := compiler.Input{Stacks: srcs, Now: now, Cost: true}
+	want, wantDiags := newCompiler(t).Compile(context.Background(), in)
+	index := map[string]int{}
+	for i, s := range srcs {
+		index[s.Name] = i
+	}
+	firstErr := len(srcs)
+	for _, d := range wantDiags {
+		if d.Severity == compiler.SeverityError && index[d.File] < firstErr {
+			firstErr = index[d.File]
+		}
+	}
+	if firstErr == 0 || firstErr == len(srcs) {
+		t.Fatalf("the tree should begin with clean stacks and then fail: first error in stack %d", firstErr)
+	}
+	for _, workers := range []int{1, 2, 3} {
+		var got []*compiler.Stack
+		var sawClean, sawDirty bool
+		res, diags := newCompiler(t).CompileEach(context.Background(), in, workers, func(st *compiler.Stack, clean bool) {
+			got = append(got, st)
+			if wantClean := index[st.Source] < firstErr; clean != wantClean {
+				t.Errorf("%d workers: %s: clean %v, want %v", workers, st.Source, clean, wantClean)
+			}
+			sawClean, sawDirty = sawClean || clean, sawDirty || !clean
+		})
+		if !reflect.DeepEqual(got, want.Stacks) {
+			t.Errorf("%d workers: emitted %d stacks, not Compile's %d", workers, len(got), len(want.Stacks))
+		}
+		if !sawClean || !sawDirty {
+			t.Errorf("%d workers: clean and not clean should both be seen: %v %v", workers, sawClean, sawDirty)
+		}
+		if len(res.Stacks) != 0 || !reflect.DeepEqual(res.Costs, want.Costs) || !reflect.DeepEqual(diags, wantDiags) {
+			t.Errorf("%d workers: result holds %d stacks, or costs or diagnostics differ", workers, len(res.Stacks))
+		}
+	}
+}
+
 // TestCompileParallelCanceled: a canceled compile ends with plat.canceled, as
 // Compile does, and returns.
 func TestCompileParallelCanceled(t *testing.T) {

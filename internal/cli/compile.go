@@ -77,6 +77,19 @@ func compileAndCheck(cmd *cobra.Command, c *compiler.Compiler, in compiler.Input
 	return res, diags, nil
 }
 
+// compileEachAndCheck is compileAndCheck handing the stacks to emit as they
+// are compiled (pipeline.CheckEach) instead of holding them in the result.
+func compileEachAndCheck(cmd *cobra.Command, c *compiler.Compiler, in compiler.Input, parallel int, crdsDir string, emit func(*compiler.Stack, bool)) (*compiler.Result, compiler.Diagnostics, error) {
+	if parallel < 0 {
+		return nil, nil, usageErr(fmt.Errorf("--parallel %d: want 1 or more (0: one per core)", parallel))
+	}
+	res, diags, err := pipeline.CheckEach(cmd.Context(), c, in, parallel, crdsDir, emit)
+	if err != nil {
+		return nil, nil, usageErr(fmt.Errorf("--crds: %w", err))
+	}
+	return res, diags, nil
+}
+
 // printText prints diagnostics the way a compiler does, with a summary line.
 func printText(env *Env, ds compiler.Diagnostics) {
 	for _, d := range ds {

@@ -90,22 +90,34 @@ appended as Markdown to the job summary ($GITHUB_STEP_SUMMARY) when set.`,
 		}
 		in.Stacks = srcs
 		in.Cost = cost
-		res, diags, err := compileAndCheck(cmd, c, in, *parallel, *crdsDir)
+		if check {
+			res, diags, err := compileAndCheck(cmd, c, in, *parallel, *crdsDir)
+			if err != nil {
+				return err
+			}
+			printText(env, diags)
+			if diags.HasErrors() {
+				fmt.Fprintln(env.Stderr, "plat: nothing written")
+				return exit(ExitFail, nil)
+			}
+			return checkRendered(env, res, out)
+		}
+		w := &stackWriter{env: env, out: out}
+		res, diags, err := compileEachAndCheck(cmd, c, in, *parallel, *crdsDir, w.add)
 		if err != nil {
+			w.abort()
 			return err
 		}
 		printText(env, diags)
 		if diags.HasErrors() {
+			w.abort()
 			fmt.Fprintln(env.Stderr, "plat: nothing written")
 			return exit(ExitFail, nil)
 		}
-		if check {
-			return checkRendered(env, res, out)
-		}
-		if err := writeRendered(env, res, out); err != nil {
+		if err := w.commit(); err != nil {
 			return exit(ExitUsage, fmt.Errorf("render: %w", err))
 		}
-		for _, s := range res.Stacks {
+		for _, s := range w.written {
 			fmt.Fprintf(env.Stderr, "plat: rendered %s (%s) into %s\n", compiler.HeaderName(s.Source), s.Target, filepath.ToSlash(filepath.Join(out, s.Name)))
 		}
 		if cost {
@@ -121,24 +133,75 @@ appended as Markdown to the job summary ($GITHUB_STEP_SUMMARY) when set.`,
 	return cmd
 }
 
-// writeRendered writes every stack or none (internal/outtree): it replaces
-// only stack folders plat generated, keeps what tofu init put there, never
-// follows a symlink, and first rolls back a render into out that was killed.
-func writeRendered(env *Env, res *compiler.Result, out string) error {
-	dirs := make([]outtree.Dir, 0, len(res.Stacks))
-	for _, s := range res.Stacks {
-		d := outtree.Dir{Name: s.Name}
-		for _, f := range s.Files {
-			d.Files = append(d.Files, outtree.File{Name: strings.TrimPrefix(f.Path, s.Name+"/"), Data: f.Data})
-		}
-		dirs = append(dirs, d)
+// stackWriter writes every stack or none (internal/outtree), staging each
+// stack's files in out as the compiler hands it over, so that a render holds
+// one stack's files at a time: it replaces only stack folders plat generated,
+// keeps what tofu init put there, never follows a symlink, and first rolls back
+// a render into out that was killed. Out is not touched until a stack has
+// compiled cleanly; once any stack fails, what was staged is removed.
+type stackWriter struct {
+	env     *Env
+	out     string
+	r       *outtree.Render
+	written []*compiler.Stack // without their files
+	failed  bool              // a stack has failed: stage nothing more
+	err     error             // the first staging error, reported by commit
+}
+
+func (w *stackWriter) add(st *compiler.Stack, clean bool) {
+	if !clean {
+		w.failed = true
+		w.abort()
 	}
-	return outtree.Write(out, dirs, outtree.Options{
+	if w.failed || w.err != nil {
+		return
+	}
+	if w.r == nil {
+		if w.r, w.err = outtree.Begin(w.out, w.options()); w.err != nil {
+			return
+		}
+	}
+	d := outtree.Dir{Name: st.Name, Files: make([]outtree.File, 0, len(st.Files))}
+	for _, f := range st.Files {
+		d.Files = append(d.Files, outtree.File{Name: strings.TrimPrefix(f.Path, st.Name+"/"), Data: f.Data})
+	}
+	if w.err = w.r.Add(d); w.err != nil {
+		w.abort()
+		return
+	}
+	w.written = append(w.written, &compiler.Stack{Name: st.Name, Source: st.Source, Target: st.Target})
+}
+
+func (w *stackWriter) options() outtree.Options {
+	return outtree.Options{
 		Generated: compiler.IsGenerated,
 		Recovered: func(p string) {
-			fmt.Fprintf(env.Stderr, "plat: restored %s, which an interrupted render had left half swapped\n", filepath.ToSlash(p))
+			fmt.Fprintf(w.env.Stderr, "plat: restored %s, which an interrupted render had left half swapped\n", filepath.ToSlash(p))
 		},
-	})
+	}
+}
+
+func (w *stackWriter) abort() {
+	if w.r != nil {
+		w.r.Abort()
+		w.r = nil
+	}
+}
+
+// commit swaps the staged stacks in; with no stack to write it does what
+// writing none did before: it creates out and recovers a killed render there.
+func (w *stackWriter) commit() error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.r == nil {
+		if w.r, w.err = outtree.Begin(w.out, w.options()); w.err != nil {
+			return w.err
+		}
+	}
+	err := w.r.Commit()
+	w.r = nil
+	return err
 }
 
 // maxCompared bounds how much of a file in the output tree --check reads

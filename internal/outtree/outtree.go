@@ -1,8 +1,9 @@
 // Package outtree writes rendered stacks into an output directory as one
 // transaction: every stack directory of a render is replaced, or none is.
 //
-// A render stages its files in DIR/.plat-render-*/new/, writes a journal naming
-// the stacks, then swaps each DIR/<stack>/ by two renames, setting the previous
+// A render (Begin, then Add per stack, then Commit; or Write) stages its files
+// in DIR/.plat-render-*/new/ as each stack comes, so that nothing holds them
+// all in memory, writes a journal naming the stacks, then swaps each DIR/<stack>/ by two renames, setting the previous
 // folder aside in the staging folder's old/. On any failure the swaps done so
 // far are undone. A run killed mid-swap leaves its staging folder and journal
 // behind; the next Write into DIR (holding DIR's lock, so the folder is known
@@ -108,49 +109,161 @@ func step(s, name string) error {
 
 // Write replaces out/<d.Name>/ for every d with exactly d's files (and the Keep
 // entries of the folder it replaces), all or none: on an error every stack
-// directory is as it was.
+// directory is as it was. It is Begin, Add of each d, then Commit.
 func Write(out string, dirs []Dir, opt Options) error {
-	names := make([]string, 0, len(dirs))
-	for _, d := range dirs {
-		if !validName(d.Name) {
-			return fmt.Errorf("stack directory name %q: want a single path element", d.Name)
-		}
-		names = append(names, d.Name)
-	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
+	r, err := Begin(out, opt)
+	if err != nil {
 		return err
 	}
+	for _, d := range dirs {
+		if err := r.Add(d); err != nil {
+			r.Abort()
+			return err
+		}
+	}
+	return r.Commit()
+}
+
+// Render is a render into an output directory under way: Begin starts it, Add
+// writes one stack directory's files into the staging folder at a time (so the
+// caller need not hold every stack's files until the end), and Commit swaps
+// them all in, all or none. Abort, or any error, leaves every stack directory
+// as it was. A Render holds out's lock from Begin until Commit or Abort. A
+// process killed before Commit leaves a staging folder without a journal,
+// which the next Write or Recover into out removes.
+type Render struct {
+	out    string
+	opt    Options
+	stage  string
+	names  []string
+	seen   map[string]bool
+	unlock func()
+	made   string // the topmost folder of out that Begin created, "" if none
+	over   bool
+}
+
+// Begin starts a render into out: it creates out if need be, takes its lock,
+// and creates an empty staging folder in it (exclusively, mode 0700, on out's
+// filesystem so that Commit only renames).
+func Begin(out string, opt Options) (*Render, error) {
+	made := firstMissing(out)
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return nil, err
+	}
+	r := &Render{out: out, opt: opt, seen: map[string]bool{}, made: made}
 	unlock, err := lock(out)
 	if err != nil {
-		return fmt.Errorf("lock %s: %w", out, err)
+		r.removeMade()
+		return nil, fmt.Errorf("lock %s: %w", out, err)
 	}
-	defer unlock()
-	if err := recoverLocked(out, opt.Recovered); err != nil {
+	r.unlock = unlock
+	stage, err := os.MkdirTemp(out, stagePrefix)
+	if err != nil {
+		r.release()
+		return nil, err
+	}
+	r.stage = stage
+	return r, nil
+}
+
+// firstMissing returns the topmost folder of dir (dir itself or one of its
+// parents) that does not exist, or "" when dir exists.
+func firstMissing(dir string) string {
+	missing := ""
+	for p := filepath.Clean(dir); ; {
+		if _, err := os.Lstat(p); err == nil || !errors.Is(err, fs.ErrNotExist) {
+			return missing
+		}
+		missing = p
+		parent := filepath.Dir(p)
+		if parent == p {
+			return missing
+		}
+		p = parent
+	}
+}
+
+// Add stages d: it writes d's files into the staging folder, where Commit
+// finds them. The caller may drop d's data once Add returns.
+func (r *Render) Add(d Dir) error {
+	if r.over {
+		return errors.New("outtree: Add after Commit or Abort")
+	}
+	if !validName(d.Name) {
+		return fmt.Errorf("stack directory name %q: want a single path element", d.Name)
+	}
+	if r.seen[d.Name] {
+		return fmt.Errorf("stack directory name %q: given twice", d.Name)
+	}
+	r.seen[d.Name] = true
+	r.names = append(r.names, d.Name)
+	return stageFiles(r.stage, d)
+}
+
+// Abort ends the render without touching any stack directory: it removes the
+// staging folder, and out itself when Begin created it. It does nothing after
+// Commit or a previous Abort.
+func (r *Render) Abort() {
+	if r.over {
+		return
+	}
+	r.over = true
+	os.RemoveAll(r.stage)
+	r.release()
+}
+
+// release unlocks out, then removes what Begin created of it if it is empty
+// again; the lock goes first since it holds out open.
+func (r *Render) release() {
+	r.over = true
+	r.unlock()
+	r.removeMade()
+}
+
+func (r *Render) removeMade() {
+	if r.made == "" {
+		return
+	}
+	for p := filepath.Clean(r.out); ; p = filepath.Dir(p) {
+		if os.Remove(p) != nil || p == r.made || filepath.Dir(p) == p {
+			return
+		}
+	}
+}
+
+// Commit replaces out/<d.Name>/ for every d added with exactly d's files (and
+// the Keep entries of the folder it replaces), all or none. It first rolls
+// back any render into out that was killed mid-swap (Options.Recovered hears of
+// it), then refuses, naming what would be lost, to replace a folder plat did
+// not generate.
+func (r *Render) Commit() error {
+	if r.over {
+		return errors.New("outtree: Commit after Commit or Abort")
+	}
+	// Cleanup is explicit rather than deferred, so that a run stopped between
+	// two steps leaves what a killed process would (see the tests); only the
+	// lock is released, as the kernel does for a dead process.
+	r.over = true
+	defer r.unlock()
+	out, stage, names := r.out, r.stage, r.names
+	fail := func(err error) error {
+		os.RemoveAll(stage)
 		return err
+	}
+	if err := recoverLocked(out, r.opt.Recovered, stage); err != nil {
+		return fail(err)
 	}
 	var refused []error
 	for _, name := range names {
-		if err := checkReplaceable(filepath.Join(out, name), opt.Generated); err != nil {
+		if err := checkReplaceable(filepath.Join(out, name), r.opt.Generated); err != nil {
 			refused = append(refused, err)
 		}
 	}
 	if len(refused) > 0 {
-		return errors.Join(refused...)
-	}
-
-	// Cleanup is explicit rather than deferred, so that a run stopped between
-	// two steps leaves what a killed process would (see the tests).
-	stage, err := os.MkdirTemp(out, stagePrefix)
-	if err != nil {
-		return err
-	}
-	if err := stageFiles(stage, dirs); err != nil {
-		os.RemoveAll(stage)
-		return err
+		return fail(errors.Join(refused...))
 	}
 	if err := atomicfile.WriteFile(filepath.Join(stage, journalName), []byte(strings.Join(names, "\n")+"\n"), 0o644); err != nil {
-		os.RemoveAll(stage)
-		return err
+		return fail(err)
 	}
 	if err := swap(out, stage, names); err != nil {
 		if _, rerr := rollback(out, stage, names); rerr != nil {
@@ -171,34 +284,32 @@ func validName(name string) bool {
 	return name != "" && name != "." && name != ".." && !strings.ContainsAny(name, `/\`) && !strings.HasPrefix(name, stagePrefix)
 }
 
-func stageFiles(stage string, dirs []Dir) error {
-	for _, d := range dirs {
-		root := filepath.Join(stage, "new", d.Name)
-		if err := os.MkdirAll(root, 0o755); err != nil {
+func stageFiles(stage string, d Dir) error {
+	root := filepath.Join(stage, "new", d.Name)
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return err
+	}
+	for _, f := range d.Files {
+		if !fs.ValidPath(f.Name) || f.Name == "." {
+			return fmt.Errorf("%s: file name %q is not a relative path", d.Name, f.Name)
+		}
+		if first, _, _ := strings.Cut(f.Name, "/"); IsKept(first) {
+			return fmt.Errorf("%s: file name %q is one Write keeps from the previous folder", d.Name, f.Name)
+		}
+		p := filepath.Join(root, filepath.FromSlash(f.Name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return err
 		}
-		for _, f := range d.Files {
-			if !fs.ValidPath(f.Name) || f.Name == "." {
-				return fmt.Errorf("%s: file name %q is not a relative path", d.Name, f.Name)
-			}
-			if first, _, _ := strings.Cut(f.Name, "/"); IsKept(first) {
-				return fmt.Errorf("%s: file name %q is one Write keeps from the previous folder", d.Name, f.Name)
-			}
-			p := filepath.Join(root, filepath.FromSlash(f.Name))
-			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-				return err
-			}
-			w, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-			if err != nil {
-				return err
-			}
-			_, err = w.Write(f.Data)
-			if cerr := w.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				return err
-			}
+		w, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(f.Data)
+		if cerr := w.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
 		}
 	}
 	return nil
@@ -300,7 +411,7 @@ func Recover(out string) ([]string, error) {
 	}
 	defer unlock()
 	var restored []string
-	err = recoverLocked(out, func(p string) { restored = append(restored, p) })
+	err = recoverLocked(out, func(p string) { restored = append(restored, p) }, "")
 	return restored, err
 }
 
@@ -323,13 +434,17 @@ func Pending(out string) ([]string, error) {
 }
 
 // recoverLocked is Recover for a caller that holds out's lock: every staging
-// folder then belongs to a run that is no longer running.
-func recoverLocked(out string, recovered func(string)) error {
+// folder then belongs to a run that is no longer running, apart from own, the
+// caller's.
+func recoverLocked(out string, recovered func(string), own string) error {
 	stages, err := Pending(out)
 	if err != nil {
 		return err
 	}
 	for _, stage := range stages {
+		if stage == own {
+			continue
+		}
 		fi, err := os.Lstat(stage)
 		if err != nil {
 			return err

@@ -359,3 +359,73 @@ func TestKeepsDriftIgnoreFile(t *testing.T) {
 		t.Errorf("Keep = %v lacks %s", Keep, drift.IgnoreFileName)
 	}
 }
+
+// TestRenderAbortLeavesTreeAsItWas: stacks staged one at a time by Add and
+// then abandoned leave every stack folder as it was and no staging folder;
+// an output directory Begin created is removed again, parents included.
+func TestRenderAbortLeavesTreeAsItWas(t *testing.T) {
+	out, before := setup(t)
+	r, err := Begin(out, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range render("v2", "a", "b", "d") {
+		if err := r.Add(d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if p, _ := Pending(out); len(p) != 1 {
+		t.Fatalf("staging while adding: %v, want one folder", p)
+	} else if fi, err := os.Stat(p[0]); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("staging folder mode: %v %v, want 0700", fi.Mode(), err)
+	}
+	if err := r.Add(render("v2", "a")[0]); err == nil {
+		t.Error("adding a twice: no error")
+	}
+	r.Abort()
+	if got := tree(t, out); !maps.Equal(got, before) {
+		t.Errorf("after Abort\n%v\nwant\n%v", got, before)
+	}
+	noStaging(t, out)
+	if err := r.Commit(); err == nil {
+		t.Error("Commit after Abort: no error")
+	}
+
+	fresh := filepath.Join(t.TempDir(), "x", "y", "out")
+	r, err = Begin(fresh, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Add(render("v1", "a")[0]); err != nil {
+		t.Fatal(err)
+	}
+	r.Abort()
+	if _, err := os.Lstat(filepath.Dir(filepath.Dir(fresh))); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Abort left the folders Begin created: %v", err)
+	}
+}
+
+// TestRenderCommitRecoversOthersOnly: a staging folder that a render killed
+// while staging left behind is removed by the Commit of the next render,
+// which keeps its own; the stacks added are then all in place.
+func TestRenderCommitRecoversOthersOnly(t *testing.T) {
+	out, _ := setup(t)
+	write(t, filepath.Join(out, stagePrefix+"killed", "new", "a", "main.tf"), "half")
+	r, err := Begin(out, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range render("v2", "a", "b") {
+		if err := r.Add(d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	noStaging(t, out)
+	got := tree(t, out)
+	if got["a/main.tf"] != hdr+"a v2\n" || got["b/main.tf"] != hdr+"b v2\n" || got["c/main.tf"] != hdr+"c v1\n" || got["a/.terraform.lock.hcl"] != "# lock" {
+		t.Errorf("after Commit: %v", got)
+	}
+}

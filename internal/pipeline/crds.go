@@ -27,6 +27,30 @@ func Check(ctx context.Context, c *compiler.Compiler, in compiler.Input, workers
 	return res, append(diags, crdDiags...), nil
 }
 
+// CheckEach is Check handing the stacks to emit as they are compiled, instead
+// of holding them in Result.Stacks (see compiler.CompileEach): each stack that
+// compiled without errors, in input order, after its Crossplane manifests were
+// checked against the CRDs in crdsDir; clean reports whether no diagnostic so
+// far, of the compile or of the CRDs, is an error. The diagnostics are Check's.
+func CheckEach(ctx context.Context, c *compiler.Compiler, in compiler.Input, workers int, crdsDir string, emit func(st *compiler.Stack, clean bool)) (*compiler.Result, compiler.Diagnostics, error) {
+	var set *crd.Set
+	if crdsDir != "" {
+		var err error
+		if set, err = loadCRDs(crdsDir); err != nil {
+			return nil, nil, err
+		}
+	}
+	var crdDiags compiler.Diagnostics
+	res, diags := c.CompileEach(ctx, in, workers, func(st *compiler.Stack, clean bool) {
+		if set != nil {
+			crdDiags = append(crdDiags, checkStacks(set, crdsDir, []*compiler.Stack{st})...)
+		}
+		emit(st, clean && !crdDiags.HasErrors())
+	})
+	crdDiags.Sort()
+	return res, append(diags, crdDiags...), nil
+}
+
 // CheckCRDs checks the Crossplane manifests of res against the CRDs in dir,
 // the way the API server would on apply, and returns one error diagnostic per
 // violation. It does nothing when dir is empty or res is nil. Decoded CRDs are
@@ -36,17 +60,30 @@ func CheckCRDs(dir string, res *compiler.Result) (compiler.Diagnostics, error) {
 	if dir == "" || res == nil {
 		return nil, nil
 	}
+	set, err := loadCRDs(dir)
+	if err != nil {
+		return nil, err
+	}
+	diags := checkStacks(set, dir, res.Stacks)
+	diags.Sort()
+	return diags, nil
+}
+
+// loadCRDs loads the CRDs in dir through the user's cache.
+func loadCRDs(dir string) (*crd.Set, error) {
 	var opts []crd.Option
 	if cache, err := os.UserCacheDir(); err == nil {
 		opts = append(opts, crd.WithCache(filepath.Join(cache, "plat", "crds")))
 	}
-	set, err := crd.LoadDir(dir, opts...)
-	if err != nil {
-		return nil, err
-	}
+	return crd.LoadDir(dir, opts...)
+}
+
+// checkStacks returns the diagnostics of checking the Crossplane manifests of
+// stacks against set (loaded from dir), in file order, unsorted.
+func checkStacks(set *crd.Set, dir string, stacks []*compiler.Stack) compiler.Diagnostics {
 	var files []crd.File
 	var sources []string
-	for _, s := range res.Stacks {
+	for _, s := range stacks {
 		if s.Target != "crossplane" {
 			continue
 		}
@@ -77,6 +114,5 @@ func CheckCRDs(dir string, res *compiler.Result) (compiler.Diagnostics, error) {
 			})
 		}
 	}
-	diags.Sort()
-	return diags, nil
+	return diags
 }
