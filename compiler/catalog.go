@@ -125,6 +125,10 @@ type Template struct {
 	targets map[string]cue.Value    // see instanceBase
 	schemas map[string]cue.Value    // see paramSchema
 	origins map[string]cachedOrigin // see traceOrigin
+	// evals holds evaluated resources by evalKey; evalContext the context
+	// fields their key holds, per target (nil: not shareable).
+	evals       map[string]*evaluated
+	evalContext map[string][]string
 }
 
 func (c *Compiler) loadSchemas() error {
@@ -391,6 +395,14 @@ func (c *Compiler) parametersOnly(f *ast.File) (cue.Value, []string) {
 // would otherwise be evaluated with every resource's parameters, and their
 // reads of context would make the parameters' schema depend on all of it.
 func paramsDecls(f *ast.File) func(ast.Decl) bool {
+	return reachDecls(f, func(name string) bool { return name == "context" || name == "parameters" })
+}
+
+// reachDecls returns which top-level declarations of a template file are
+// kept: the regular fields root accepts (by name), declarations other than
+// fields, and the hidden fields and definitions those refer to, directly or
+// through each other.
+func reachDecls(f *ast.File, root func(name string) bool) func(ast.Decl) bool {
 	aux := func(d ast.Decl) (string, bool) {
 		if fd, ok := d.(*ast.Field); ok {
 			if id, ok := fd.Label.(*ast.Ident); ok && (strings.HasPrefix(id.Name, "_") || strings.HasPrefix(id.Name, "#")) {
@@ -401,7 +413,7 @@ func paramsDecls(f *ast.File) func(ast.Decl) bool {
 	}
 	regular := func(d ast.Decl) bool {
 		if fd, ok := d.(*ast.Field); ok {
-			if id, ok := fd.Label.(*ast.Ident); ok && id.Name != "context" && id.Name != "parameters" {
+			if id, ok := fd.Label.(*ast.Ident); ok && !root(id.Name) {
 				return false
 			}
 		}
