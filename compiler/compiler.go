@@ -522,7 +522,11 @@ func (s *stackCompiler) resources(list *Node, m stackMeta, tags map[string]strin
 				}
 			}
 		}
-		if !ck.check(with, t.paramSchema(c.cc, schemaOf, schemaCtx, t.paramsContext != nil), withPath, withPos) {
+		schema, memo := t.paramSchema(c.cc, schemaOf, schemaCtx, t.paramsContext != nil)
+		ck.memo = memo
+		ok := ck.check(with, schema, withPath, withPos)
+		ck.memo = nil // usage: is checked against the resource's own value
+		if !ok {
 			continue
 		}
 		if !evaluate {
