@@ -327,7 +327,10 @@ func (s *stackCompiler) compile(src []byte) *Stack {
 	}
 	if envelopeOK && c.org.Exists() {
 		org = s.platformFile.LookupPath(pathOrg)
-		if err := org.LookupPath(pathTags).Decode(&tags); err != nil {
+		tv := org.LookupPath(pathTags)
+		if m, ok := decodeStrings(tv); ok {
+			tags = m
+		} else if err := tv.Decode(&tags); err != nil {
 			s.add(root.Pos, SeverityError, IDCatalog, "", "org tags: "+errorText(err), "report this to the platform team")
 			envelopeOK = false
 		}

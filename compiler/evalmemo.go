@@ -267,3 +267,88 @@ func refersTo(d ast.Decl, name string) bool {
 	}, nil)
 	return found
 }
+
+// decodeAny is v.Decode into an any for an evaluated, concrete v, without
+// Decode's evaluation context and sorted fields per value (which profiles
+// of validate showed as a tenth of a stack's work): the same maps, lists
+// and scalars as Decode gives (int64, float64, string, bool, nil). ok is
+// false where Decode might say more (an error, a big number, bytes): callers
+// then call Decode.
+func decodeAny(v cue.Value) (x any, ok bool) {
+	v, _ = v.Default()
+	switch v.Kind() {
+	case cue.NullKind:
+		return nil, true
+	case cue.BoolKind:
+		b, err := v.Bool()
+		return b, err == nil
+	case cue.IntKind:
+		i, err := v.Int64()
+		return i, err == nil
+	case cue.FloatKind:
+		f, err := v.Float64()
+		return f, err == nil
+	case cue.StringKind:
+		s, err := v.String()
+		return s, err == nil
+	case cue.ListKind:
+		it, err := v.List()
+		if err != nil {
+			return nil, false
+		}
+		l := []any{}
+		for it.Next() {
+			e, ok := decodeAny(it.Value())
+			if !ok {
+				return nil, false
+			}
+			l = append(l, e)
+		}
+		return l, true
+	case cue.StructKind:
+		m, ok := decodeMap(v)
+		return m, ok
+	}
+	return nil, false
+}
+
+// decodeMap is decodeAny of a struct: its regular fields.
+func decodeMap(v cue.Value) (map[string]any, bool) {
+	v, _ = v.Default()
+	it, err := v.Fields()
+	if err != nil {
+		return nil, false
+	}
+	m := map[string]any{}
+	for it.Next() {
+		e, ok := decodeAny(it.Value())
+		if !ok {
+			return nil, false
+		}
+		m[it.Selector().Unquoted()] = e
+	}
+	return m, true
+}
+
+// decodeStrings is v.Decode into a map[string]string for an evaluated struct
+// of strings; ok false as for decodeAny.
+func decodeStrings(v cue.Value) (map[string]string, bool) {
+	v, _ = v.Default()
+	it, err := v.Fields()
+	if err != nil {
+		return nil, false
+	}
+	m := map[string]string{}
+	for it.Next() {
+		e, _ := it.Value().Default()
+		if e.Kind() != cue.StringKind {
+			return nil, false
+		}
+		s, err := e.String()
+		if err != nil {
+			return nil, false
+		}
+		m[it.Selector().Unquoted()] = s
+	}
+	return m, true
+}

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"io/fs"
 	"reflect"
+	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
 
+	"cuelang.org/go/cue/cuecontext"
 	"cuelang.org/go/cue/parser"
 
 	"github.com/platdev/plat/catalog"
@@ -207,6 +209,59 @@ func TestEvalContextFields(t *testing.T) {
 		}
 		if got == nil {
 			t.Errorf("%s: evaluations not shared for terraform", name)
+		}
+	}
+}
+
+// TestDecodeAnyMatchesDecode: where decodeAny, decodeMap and decodeStrings
+// say ok, they give what cue's Decode gives; where Decode would fail or give
+// a big number, they say not ok.
+func TestDecodeAnyMatchesDecode(t *testing.T) {
+	cc := cuecontext.New()
+	for _, tc := range []struct {
+		src string
+		ok  bool
+	}{
+		{`{a: 1, b: 1.5, c: "s", d: true, e: null, f: [1, [2, {x: "y"}]], g: [], h: {}}`, true},
+		{`{a: *1 | int, b: *"x" | string, _hidden: 1, #def: 2, opt?: 3, n: {m: *[1] | [...int]}}`, true},
+		{`*{a: 1} | {b: 2}`, true},
+		{`{a: 100000000000000000000000}`, false},
+		{`{a: int}`, false},
+		{`{a: [1, string]}`, false},
+		{`{a: 'bytes'}`, false},
+		{`[1, 2]`, false},
+	} {
+		v := cc.CompileString(tc.src)
+		var want map[string]any
+		werr := v.Decode(&want)
+		got, ok := decodeMap(v)
+		if ok != tc.ok {
+			t.Errorf("%s: ok %v, want %v (Decode: %v)", tc.src, ok, tc.ok, werr)
+			continue
+		}
+		if ok && (werr != nil || !reflect.DeepEqual(got, want)) {
+			t.Errorf("%s: got %#v, Decode gives %#v, %v", tc.src, got, want, werr)
+		}
+		var wantAny any
+		aerr := v.Decode(&wantAny)
+		if a, aok := decodeAny(v); aok && (aerr != nil || !reflect.DeepEqual(a, wantAny)) || !aok && aerr == nil && !strings.Contains(tc.src, "1000000") && !strings.Contains(tc.src, "'") {
+			t.Errorf("%s: decodeAny %#v, %v; Decode gives %#v, %v", tc.src, a, aok, wantAny, aerr)
+		}
+	}
+	for _, tc := range []struct {
+		src string
+		ok  bool
+	}{
+		{`{a: "x", b: *"y" | string, _h: 1}`, true},
+		{`{a: "x", b: 1}`, false},
+		{`{a: string}`, false},
+	} {
+		v := cc.CompileString(tc.src)
+		want := map[string]string{}
+		werr := v.Decode(&want)
+		got, ok := decodeStrings(v)
+		if ok != tc.ok || ok && (werr != nil || !reflect.DeepEqual(got, want)) {
+			t.Errorf("%s: got %v, %v; Decode gives %v, %v", tc.src, got, ok, want, werr)
 		}
 	}
 }
