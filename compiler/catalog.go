@@ -123,8 +123,12 @@ type Template struct {
 	parsed  bool                    // src parses
 	uses    map[string]int          // resources compiled per target
 	targets map[string]cue.Value    // see instanceBase
-	schemas map[string]cue.Value    // see paramSchema
+	schemas map[string]paramSchema  // see Template.paramSchema
 	origins map[string]cachedOrigin // see traceOrigin
+	// evals holds evaluated resources by evalKey; evalContext the context
+	// fields their key holds, per target (nil: not shareable).
+	evals       map[string]*evaluated
+	evalContext map[string][]string
 }
 
 func (c *Compiler) loadSchemas() error {
@@ -391,6 +395,14 @@ func (c *Compiler) parametersOnly(f *ast.File) (cue.Value, []string) {
 // would otherwise be evaluated with every resource's parameters, and their
 // reads of context would make the parameters' schema depend on all of it.
 func paramsDecls(f *ast.File) func(ast.Decl) bool {
+	return reachDecls(f, func(name string) bool { return name == "context" || name == "parameters" })
+}
+
+// reachDecls returns which top-level declarations of a template file are
+// kept: the regular fields root accepts (by name), declarations other than
+// fields, and the hidden fields and definitions those refer to, directly or
+// through each other.
+func reachDecls(f *ast.File, root func(name string) bool) func(ast.Decl) bool {
 	aux := func(d ast.Decl) (string, bool) {
 		if fd, ok := d.(*ast.Field); ok {
 			if id, ok := fd.Label.(*ast.Ident); ok && (strings.HasPrefix(id.Name, "_") || strings.HasPrefix(id.Name, "#")) {
@@ -401,7 +413,7 @@ func paramsDecls(f *ast.File) func(ast.Decl) bool {
 	}
 	regular := func(d ast.Decl) bool {
 		if fd, ok := d.(*ast.Field); ok {
-			if id, ok := fd.Label.(*ast.Ident); ok && id.Name != "context" && id.Name != "parameters" {
+			if id, ok := fd.Label.(*ast.Ident); ok && !root(id.Name) {
 				return false
 			}
 		}
@@ -620,8 +632,10 @@ const maxParamSchemas = 64
 // paramSchema returns the parameters of of (t's parameters-only part, or t
 // itself) with ctx filled in as context. With shared, ctx holds only the
 // context fields of reads (Template.paramsContext), so stacks that agree on
-// them get the same schema: it is evaluated once per Compiler and reused.
-func (t *Template) paramSchema(cc *cue.Context, of cue.Value, ctx map[string]any, shared bool) cue.Value {
+// them get the same schema: it is evaluated once per Compiler and reused,
+// with a checkMemo of what checking against it found. The memo is nil when
+// the schema is not kept.
+func (t *Template) paramSchema(cc *cue.Context, of cue.Value, ctx map[string]any, shared bool) (cue.Value, *checkMemo) {
 	var key string
 	if shared {
 		b, err := json.Marshal(ctx) // map keys sorted
@@ -629,18 +643,26 @@ func (t *Template) paramSchema(cc *cue.Context, of cue.Value, ctx map[string]any
 			shared = false
 		}
 		key = string(b)
-		if v, ok := t.schemas[key]; ok {
-			return v
+		if ps, ok := t.schemas[key]; ok {
+			return ps.v, ps.memo
 		}
 	}
 	v := of.FillPath(pathContext, cc.Encode(ctx)).LookupPath(pathParameters)
 	if shared && len(t.schemas) < maxParamSchemas {
 		if t.schemas == nil {
-			t.schemas = map[string]cue.Value{}
+			t.schemas = map[string]paramSchema{}
 		}
-		t.schemas[key] = v
+		ps := paramSchema{v: v, memo: newCheckMemo()}
+		t.schemas[key] = ps
+		return v, ps.memo
 	}
-	return v
+	return v, nil
+}
+
+// paramSchema is a template's parameter schema in one context.
+type paramSchema struct {
+	v    cue.Value
+	memo *checkMemo
 }
 
 // guardrail is a guardrail as evaluated for one resource.

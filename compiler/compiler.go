@@ -338,7 +338,10 @@ func (s *stackCompiler) compile(src []byte) *Stack {
 	}
 	if envelopeOK && c.org.Exists() {
 		org = s.platformFile.LookupPath(pathOrg)
-		if err := org.LookupPath(pathTags).Decode(&tags); err != nil {
+		tv := org.LookupPath(pathTags)
+		if m, ok := decodeStrings(tv); ok {
+			tags = m
+		} else if err := tv.Decode(&tags); err != nil {
 			s.add(root.Pos, SeverityError, IDCatalog, "", "org tags: "+errorText(err), "report this to the platform team")
 			envelopeOK = false
 		}
@@ -533,15 +536,19 @@ func (s *stackCompiler) resources(list *Node, m stackMeta, tags map[string]strin
 				}
 			}
 		}
-		if !ck.check(with, t.paramSchema(c.cc, schemaOf, schemaCtx, t.paramsContext != nil), withPath, withPos) {
+		schema, memo := t.paramSchema(c.cc, schemaOf, schemaCtx, t.paramsContext != nil)
+		ck.memo = memo
+		ok := ck.check(with, schema, withPath, withPos)
+		ck.memo = nil // usage: is checked against the resource's own value
+		if !ok {
 			continue
 		}
 		if !evaluate {
 			continue
 		}
-		// Encode, not FillPath with Go data: a null parameter stays null.
-		v := c.instanceBase(t, m.target).Unify(c.cc.Encode(map[string]any{"context": ctxData, "parameters": with.Go()}))
-		if err := v.LookupPath(pathParameters).Validate(cue.Concrete(true)); err != nil {
+		e := c.evaluate(t, m.target, ctxData, with)
+		v := e.v
+		if err := e.paramErr; err != nil {
 			s.add(withPos, SeverityError, IDParameter, r.name, fmt.Sprintf("%s: %s", withPath, plainError(err)), "see plat catalog show "+t.Name)
 			continue
 		}
@@ -563,12 +570,14 @@ func (s *stackCompiler) resources(list *Node, m stackMeta, tags map[string]strin
 			for _, f := range un.Fields {
 				usageSet[f.Key] = true
 			}
+			// What follows reads this resource's own value, not the shared one.
+			e = &evaluated{v: v}
 		}
 		costErr := func() bool {
 			if !s.wantCost && !v.LookupPath(pathCost).Exists() {
 				return false
 			}
-			rc, err := evalCost(t, v, m.region, usageSet)
+			rc, err := e.estimate(t, m.region, usageSet)
 			if err != nil {
 				s.add(tn.Pos, SeverityError, IDCostCatalog, r.name, err.Error(), "report this to the platform team: the catalog's price tables lack this entry")
 				return true
@@ -580,7 +589,7 @@ func (s *stackCompiler) resources(list *Node, m stackMeta, tags map[string]strin
 		if s.wantCost && costErr() {
 			continue
 		}
-		rails, err := evalGuardrails(v.LookupPath(pathGuardrails), true)
+		rails, err := e.guardrails()
 		if err != nil {
 			// A guardrail reading the estimate fails when a price is missing:
 			// say so rather than how the guardrail failed.
@@ -593,16 +602,7 @@ func (s *stackCompiler) resources(list *Node, m stackMeta, tags map[string]strin
 		// Take what the target renders from now, so the evaluated template can
 		// be freed: keeping every resource's value alive until rendering made
 		// the garbage collector rescan all of them on every cycle.
-		switch m.target {
-		case "terraform":
-			if err := v.LookupPath(pathTfInputs).Decode(&r.inputs); err != nil {
-				r.outErr = fmt.Errorf("template %s: terraform.inputs: %s", t.Name, errorText(err))
-			}
-		case "crossplane":
-			if err := v.LookupPath(pathCpResources).Decode(&r.objects); err != nil {
-				r.outErr = fmt.Errorf("template %s: crossplane.resources: %s", t.Name, errorText(err))
-			}
-		}
+		r.inputs, r.objects, r.outErr = e.outputs(t, m.target)
 		if !s.validate && r.outErr == nil {
 			s.traceResource(r, v, m.target)
 		}

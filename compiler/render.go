@@ -228,8 +228,12 @@ func (s *stackCompiler) providerBlock(name string, p Provider, tags map[string]a
 		if err := v.Validate(cue.Concrete(true)); err != nil {
 			return nil, fmt.Errorf("provider %s: config: %s", name, errorText(err))
 		}
-		if err := v.Decode(&cfg); err != nil {
-			return nil, fmt.Errorf("provider %s: config: %s", name, errorText(err))
+		var ok bool
+		if cfg, ok = decodeMap(v); !ok {
+			cfg = nil
+			if err := v.Decode(&cfg); err != nil {
+				return nil, fmt.Errorf("provider %s: config: %s", name, errorText(err))
+			}
 		}
 	}
 	if len(cfg) == 0 {
