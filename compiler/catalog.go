@@ -125,9 +125,11 @@ type Template struct {
 	targets map[string]cue.Value    // see instanceBase
 	schemas map[string]paramSchema  // see Template.paramSchema
 	origins map[string]cachedOrigin // see traceOrigin
-	// evals holds evaluated resources by evalKey; evalContext the context
-	// fields their key holds, per target (nil: not shareable).
+	// evals holds evaluated resources by evalKey, evalSeen the keys seen
+	// once (see maxEvals); evalContext the context fields their key holds,
+	// per target (nil: not shareable).
 	evals       map[string]*evaluated
+	evalSeen    map[string]struct{}
 	evalContext map[string][]string
 }
 

@@ -19,8 +19,14 @@ import (
 // matches one reuses it instead of evaluating the template again.
 
 // maxEvals bounds how many evaluated resources a template keeps (a variable
-// for tests).
+// for tests). An evaluation is kept only once its key has come twice: an
+// evaluated template holds a few hundred KiB of CUE's graph, and in a tree
+// whose resources all differ, keeping the first 64 of each template per
+// worker cost 190 MiB and the collector's time for nothing.
 var maxEvals = 64
+
+// maxSeen bounds the keys a template remembers having seen once.
+const maxSeen = 4096
 
 // evaluated is one evaluation of a template and what the compiler read from
 // it, each read done once. Readers copy what they hand on.
@@ -137,10 +143,18 @@ func (c *Compiler) evaluate(t *Template, target string, ctx map[string]any, with
 	v := c.instanceBase(t, target).Unify(c.cc.Encode(map[string]any{"context": ctx, "parameters": with.Go()}))
 	e := &evaluated{v: v, paramErr: v.LookupPath(pathParameters).Validate(cue.Concrete(true))}
 	if ok && len(t.evals) < maxEvals {
-		if t.evals == nil {
-			t.evals = map[string]*evaluated{}
+		if _, again := t.evalSeen[key]; again {
+			if t.evals == nil {
+				t.evals = map[string]*evaluated{}
+			}
+			t.evals[key] = e
+			delete(t.evalSeen, key)
+		} else {
+			if t.evalSeen == nil || len(t.evalSeen) >= maxSeen {
+				t.evalSeen = map[string]struct{}{}
+			}
+			t.evalSeen[key] = struct{}{}
 		}
-		t.evals[key] = e
 	}
 	return e
 }
