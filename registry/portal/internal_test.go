@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"golang.org/x/net/html"
+
+	"github.com/platdev/plat/registry"
 )
 
 // TestMarkdownDropsDangerousURLs: goldmark's safe renderer leaves dangerous
@@ -127,4 +129,23 @@ func FuzzSafeNext(f *testing.F) {
 			t.Fatalf("safeNext(%q) = %q", next, got)
 		}
 	})
+}
+
+// TestJudgeWaiver: the expires day is the waiver's last day; within 14 days
+// it is expiring; a text that is not a date is unknown.
+func TestJudgeWaiver(t *testing.T) {
+	now := time.Date(2026, 3, 10, 23, 59, 0, 0, time.UTC)
+	for expires, want := range map[string]string{
+		"2026-03-09": "expired", "2026-03-10": "expiring", "2026-03-24": "expiring", "2026-03-25": "valid",
+		"": "unknown", "soon": "unknown", "2026-02-30": "unknown",
+	} {
+		if got := judgeWaiver(registry.StackWaiver{Expires: expires}, now).State; got != want {
+			t.Errorf("expires %q on %s: %s, want %s", expires, now.Format(time.DateOnly), got, want)
+		}
+	}
+	// A time zone ahead of UTC is judged on the UTC day.
+	east := time.Date(2026, 3, 11, 1, 0, 0, 0, time.FixedZone("east", 3*3600))
+	if got := judgeWaiver(registry.StackWaiver{Expires: "2026-03-10"}, east).State; got != "expiring" {
+		t.Errorf("on 2026-03-10 UTC: %s", got)
+	}
 }
