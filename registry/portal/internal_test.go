@@ -149,3 +149,20 @@ func TestJudgeWaiver(t *testing.T) {
 		t.Errorf("on 2026-03-10 UTC: %s", got)
 	}
 }
+
+// TestPlainText: a description's Markdown is stripped to its text.
+func TestPlainText(t *testing.T) {
+	for src, want := range map[string]string{
+		"The `bucket` module: **encrypted** and _versioned_.":   "The bucket module: encrypted and versioned.",
+		"See [the docs](https://example.com) and <https://x.y>.": "See the docs and https://x.y.",
+		`a <b>VPC</b> & "subnets"`:                               `a VPC & "subnets"`,
+		"two\nlines, \\*not emphasis\\*, &amp; &#35;1":           "two lines, *not emphasis*, & #1",
+		"![logo](x.png) ~~old~~ new":                             "logo old new",
+		"<script>alert(1)</script>":                              "",
+		"":                                                       "",
+	} {
+		if got := plainText(src); got != want {
+			t.Errorf("plainText(%q) = %q, want %q", src, got, want)
+		}
+	}
+}

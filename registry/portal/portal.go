@@ -224,6 +224,7 @@ var funcs = template.FuncMap{
 		return strings.TrimSuffix(b.String(), "\n")
 	},
 	"pathesc": pathEscape,
+	"plain":   plainText,
 }
 
 // pages lists the page templates; each is layout.html plus its own file.
