@@ -153,7 +153,7 @@ func TestJudgeWaiver(t *testing.T) {
 // TestPlainText: a description's Markdown is stripped to its text.
 func TestPlainText(t *testing.T) {
 	for src, want := range map[string]string{
-		"The `bucket` module: **encrypted** and _versioned_.":   "The bucket module: encrypted and versioned.",
+		"The `bucket` module: **encrypted** and _versioned_.":    "The bucket module: encrypted and versioned.",
 		"See [the docs](https://example.com) and <https://x.y>.": "See the docs and https://x.y.",
 		`a <b>VPC</b> & "subnets"`:                               `a VPC & "subnets"`,
 		"two\nlines, \\*not emphasis\\*, &amp; &#35;1":           "two lines, *not emphasis*, & #1",
