@@ -198,4 +198,15 @@ func TestAssets(t *testing.T) {
 	if !strings.Contains(e.get(c, "/assets/portal.css").body, "prefers-color-scheme: dark") {
 		t.Errorf("no dark mode")
 	}
+	// The icon: linked from every page, and at /favicon.ico for whoever asks.
+	m := regexp.MustCompile(`<link rel="icon" href="(/assets/favicon\.svg\?v=[0-9a-f]+)" type="image/svg\+xml">`).FindStringSubmatch(r.body)
+	if m == nil {
+		t.Fatalf("no icon link")
+	}
+	for _, p := range []string{html.UnescapeString(m[1]), "/favicon.ico"} {
+		a := e.get(c, p)
+		if a.status != 200 || a.header.Get("Content-Type") != "image/svg+xml" || !strings.HasPrefix(a.body, "<svg xmlns=") {
+			t.Errorf("%s: %d %q", p, a.status, a.header.Get("Content-Type"))
+		}
+	}
 }
