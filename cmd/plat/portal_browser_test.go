@@ -174,6 +174,28 @@ func TestPortalBrowser(t *testing.T) {
 		t.Helper()
 		browsertest.Screenshot(t, tab, name+"-desktop", 1280, 800)
 		browsertest.Screenshot(t, tab, name+"-phone", 390, 844)
+		// On the phone nothing is cut off: the page is no wider than the
+		// screen (wide tables scroll in their own region, which is inside
+		// it), and no Copy button covers its snippet.
+		if bad := browsertest.Eval[[]string](t, tab, `(() => {
+			const out = [], w = document.documentElement.clientWidth;
+			if (document.documentElement.scrollWidth > w + 1) out.push("page is " + document.documentElement.scrollWidth + "px wide on a " + w + "px screen");
+			document.querySelectorAll("main table").forEach(t => {
+				const wrap = t.closest(".table-wrap, .list");
+				if (!wrap && t.getBoundingClientRect().right > w + 1) out.push("table " + (t.caption ? t.caption.textContent : t.id) + " runs off the screen");
+			});
+			document.querySelectorAll(".table-wrap").forEach(d => {
+				const r = d.getBoundingClientRect();
+				if (r.right > w + 1) out.push("table region " + d.getAttribute("aria-label") + " runs off the screen");
+			});
+			document.querySelectorAll(".snippet-box").forEach(b => {
+				const c = b.querySelector("button.copy").getBoundingClientRect(), p = b.querySelector("pre").getBoundingClientRect();
+				if (c.bottom > p.top && c.top < p.bottom && c.right > p.left && c.left < p.right) out.push("a Copy button covers its snippet");
+			});
+			return out;
+		})()`); len(bad) > 0 {
+			t.Errorf("%s on a 390px phone: %q", name, bad)
+		}
 		browsertest.Do(t, tab, "back to the desktop size", chromedp.EmulateViewport(1280, 800))
 	}
 
