@@ -101,7 +101,11 @@ func (s *Service) List(ctx context.Context, tok *store.Token, q ListQuery) (Modu
 			out.Meta.NextOffset = &next
 			break
 		}
-		sum := summary(m.Latest)
+		latest, err := s.listedLatest(ctx, m.Latest)
+		if err != nil {
+			return ModuleList{}, err
+		}
+		sum := summary(latest)
 		sum.Downloads = m.Downloads
 		out.Modules = append(out.Modules, sum)
 	}
@@ -113,6 +117,24 @@ func (s *Service) List(ctx context.Context, tok *store.Token, q ListQuery) (Modu
 		s.lists.Set(q, out)
 	}
 	return out, nil
+}
+
+// listedLatest is the version a list shows for a module whose newest stored
+// version is newest: the newest version not yanked (the one `version`
+// constraints and the module page pick), or newest itself when every version
+// is yanked or the store keeps no lifecycle marks.
+func (s *Service) listedLatest(ctx context.Context, newest store.Version) (store.Version, error) {
+	if _, ok := s.st.(store.Lifecycle); !ok {
+		return newest, nil
+	}
+	e, err := s.module(ctx, newest.Ref)
+	if err != nil {
+		return store.Version{}, err
+	}
+	if v, ok := e.latest(); ok {
+		return v, nil
+	}
+	return newest, nil
 }
 
 func summary(v store.Version) ModuleSummary {

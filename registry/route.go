@@ -118,8 +118,11 @@ func newRouter(h *Handler) *mux.Router {
 	if h.portal != nil {
 		for _, p := range PortalPaths {
 			name := "portal_" + strings.Trim(p.Path, "/")
-			if p.Path == "/" {
+			switch p.Path {
+			case "/":
 				name = "portal_home"
+			case "/favicon.ico":
+				name = "portal_favicon"
 			}
 			if p.Prefix {
 				r.PathPrefix(p.Path).Handler(named(name, h.portal)).Name(name)
@@ -150,6 +153,7 @@ var PortalPaths = []PortalPath{
 	{Path: "/login"},
 	{Path: "/logout"},
 	{Path: "/assets/", Prefix: true},
+	{Path: "/favicon.ico"},
 }
 
 // named labels the request's record with the route's name for the metrics and

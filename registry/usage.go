@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/platdev/plat/registry/module"
 	"github.com/platdev/plat/registry/store"
@@ -22,6 +24,7 @@ const (
 	MaxInventoryBytes = 16 << 20
 	MaxRepositoryLen  = 512
 	maxStackField     = 1024
+	maxStackWaivers   = 1000
 )
 
 // ErrNoUsage means the store keeps no usage (it does not implement
@@ -36,37 +39,66 @@ type inventoryDoc struct {
 	Stacks     []inventoryStack `json:"stacks"`
 }
 
-// inventoryStack is one stack of a push. What the Backstage entities need
-// beyond the uses (team, environment, cost centre, target, region, each
-// resource's name and template) is kept whole in a store.StackStore.
-type inventoryStack struct {
-	File        string `json:"file"`
-	Name        string `json:"name"`
-	Team        string `json:"team,omitempty"`
-	Environment string `json:"environment,omitempty"`
-	CostCenter  string `json:"costCenter,omitempty"`
-	Target      string `json:"target,omitempty"`
-	Region      string `json:"region,omitempty"`
-	Catalog     struct {
-		Kind      string `json:"kind"`
-		Namespace string `json:"namespace,omitempty"`
-		Name      string `json:"name,omitempty"`
-		Version   string `json:"version,omitempty"`
-	} `json:"catalog"`
-	Resources []struct {
-		Name     string `json:"name,omitempty"`
-		Template string `json:"template,omitempty"`
-		Module   *struct {
-			Namespace string `json:"namespace"`
-			Name      string `json:"name"`
-			System    string `json:"system"`
-			Version   string `json:"version"`
-		} `json:"module,omitempty"`
-	} `json:"resources"`
+// inventoryStack is one stack of a push. What the Backstage entities and the
+// portal's stack pages need beyond the uses (team, environment, cost centre,
+// target, region, each resource's name and template, the waivers) is kept
+// whole in a store.StackStore.
+type inventoryStack = InventoryStack
+
+// InventoryStack is one pushed stack as the registry reads and keeps it (a
+// part of the client's plat.inventory/v1 stack; docs/inventory.md).
+type InventoryStack struct {
+	File        string          `json:"file"`
+	Name        string          `json:"name"`
+	Team        string          `json:"team,omitempty"`
+	Environment string          `json:"environment,omitempty"`
+	CostCenter  string          `json:"costCenter,omitempty"`
+	Target      string          `json:"target,omitempty"`
+	Region      string          `json:"region,omitempty"`
+	Catalog     StackCatalog    `json:"catalog"`
+	Resources   []StackResource `json:"resources"`
+	// Waivers are the stack's waivers (absent in pushes of plat before the
+	// portal showed them, and in stacks kept from those).
+	Waivers []StackWaiver `json:"waivers,omitempty"`
 	// Errors are the stack's compile errors; the registry keeps only whether
 	// there were any.
 	Errors   []string `json:"errors,omitempty"`
 	Compiles bool     `json:"compiles"`
+}
+
+// StackCatalog is the catalog a pushed stack compiles with: kind embedded,
+// dir or pin (then Namespace, Name and Version name the catalog version).
+type StackCatalog struct {
+	Kind      string `json:"kind"`
+	Namespace string `json:"namespace,omitempty"`
+	Name      string `json:"name,omitempty"`
+	Version   string `json:"version,omitempty"`
+}
+
+// StackResource is one resource of a pushed stack; Module is nil when the
+// stack's catalog has no such template.
+type StackResource struct {
+	Name     string       `json:"name,omitempty"`
+	Template string       `json:"template,omitempty"`
+	Module   *StackModule `json:"module,omitempty"`
+}
+
+// StackModule is the module version a resource's template pins.
+type StackModule struct {
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	System    string `json:"system"`
+	Version   string `json:"version"`
+}
+
+// StackWaiver is one waiver of a pushed stack, as its stack file says it:
+// Expires is YYYY-MM-DD when the file is valid (the registry does not check).
+type StackWaiver struct {
+	Guardrail string `json:"guardrail"`
+	Resource  string `json:"resource,omitempty"`
+	Owner     string `json:"owner,omitempty"`
+	Reason    string `json:"reason,omitempty"`
+	Expires   string `json:"expires,omitempty"`
 }
 
 // PushResult answers an inventory push.
@@ -164,6 +196,17 @@ func parseInventory(data []byte) ([]store.Use, *inventoryDoc, error) {
 				}
 			}
 		}
+		// Waivers never refuse a push (pushes before they were read were
+		// accepted): their text is cleaned and bounded instead.
+		if len(st.Waivers) > maxStackWaivers {
+			doc.Stacks[i].Waivers = st.Waivers[:maxStackWaivers]
+		}
+		for j := range doc.Stacks[i].Waivers {
+			w := &doc.Stacks[i].Waivers[j]
+			for _, f := range []*string{&w.Guardrail, &w.Resource, &w.Owner, &w.Reason, &w.Expires} {
+				*f = cleanText(*f, maxStackField)
+			}
+		}
 		seen := map[store.Use]bool{}
 		add := func(u store.Use) {
 			if !seen[u] {
@@ -205,6 +248,34 @@ func keptStacks(doc *inventoryDoc) ([]store.InventoryStack, error) {
 		out = append(out, store.InventoryStack{File: st.File, Name: st.Name, Doc: b})
 	}
 	return out, nil
+}
+
+// cleanText makes s one line of printable text of at most max bytes: control
+// characters and invalid UTF-8 become spaces, runs of space one, and an
+// overlong text is cut at a character boundary and ends in "…".
+func cleanText(s string, max int) string {
+	var b strings.Builder
+	space := false
+	for _, r := range s {
+		if unicode.IsControl(r) || unicode.IsSpace(r) || r == unicode.ReplacementChar {
+			space = true
+			continue
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		space = false
+		b.WriteRune(r)
+	}
+	out := b.String()
+	if len(out) <= max {
+		return out
+	}
+	cut := max - len("…")
+	for cut > 0 && !utf8.RuneStart(out[cut]) {
+		cut--
+	}
+	return out[:cut] + "…"
 }
 
 // checkText refuses empty, overlong and control-character text: it is

@@ -135,7 +135,7 @@ func TestPortalBrowser(t *testing.T) {
 		for _, p := range browsertest.Accessibility(t, tab) {
 			t.Errorf("%s: accessibility: %s", loc, p)
 		}
-		for _, p := range withoutFavicon(problems()) {
+		for _, p := range problems() {
 			t.Errorf("%s: %s", loc, p)
 		}
 		nav := browsertest.Eval[[]string](t, tab, `Array.from(document.querySelectorAll('nav a')).map(a => a.textContent.trim())`)
@@ -151,7 +151,7 @@ func TestPortalBrowser(t *testing.T) {
 			if r.Type == network.ResourceTypeXHR || r.Type == network.ResourceTypeFetch || r.Type == network.ResourceTypeEventSource || r.Type == network.ResourceTypeWebSocket {
 				t.Errorf("%s: the page fetched data after loading: %s %s", loc, r.Type, r.URL)
 			}
-			if u, err := url.Parse(r.URL); err != nil || r.Type != network.ResourceTypeDocument && u.Path != "/favicon.ico" && (u.Host != strings.TrimPrefix(base, "http://") || !strings.HasPrefix(u.Path, "/assets/")) {
+			if u, err := url.Parse(r.URL); err != nil || r.Type != network.ResourceTypeDocument && (u.Host != strings.TrimPrefix(base, "http://") || !strings.HasPrefix(u.Path, "/assets/")) {
 				t.Errorf("%s: a sub-resource outside /assets/: %s %s", loc, r.Type, r.URL)
 			}
 		}
@@ -174,6 +174,28 @@ func TestPortalBrowser(t *testing.T) {
 		t.Helper()
 		browsertest.Screenshot(t, tab, name+"-desktop", 1280, 800)
 		browsertest.Screenshot(t, tab, name+"-phone", 390, 844)
+		// On the phone nothing is cut off: the page is no wider than the
+		// screen (wide tables scroll in their own region, which is inside
+		// it), and no Copy button covers its snippet.
+		if bad := browsertest.Eval[[]string](t, tab, `(() => {
+			const out = [], w = document.documentElement.clientWidth;
+			if (document.documentElement.scrollWidth > w + 1) out.push("page is " + document.documentElement.scrollWidth + "px wide on a " + w + "px screen");
+			document.querySelectorAll("main table").forEach(t => {
+				const wrap = t.closest(".table-wrap, .list");
+				if (!wrap && t.getBoundingClientRect().right > w + 1) out.push("table " + (t.caption ? t.caption.textContent : t.id) + " runs off the screen");
+			});
+			document.querySelectorAll(".table-wrap").forEach(d => {
+				const r = d.getBoundingClientRect();
+				if (r.right > w + 1) out.push("table region " + d.getAttribute("aria-label") + " runs off the screen");
+			});
+			document.querySelectorAll(".snippet-box").forEach(b => {
+				const c = b.querySelector("button.copy").getBoundingClientRect(), p = b.querySelector("pre").getBoundingClientRect();
+				if (c.bottom > p.top && c.top < p.bottom && c.right > p.left && c.left < p.right) out.push("a Copy button covers its snippet");
+			});
+			return out;
+		})()`); len(bad) > 0 {
+			t.Errorf("%s on a 390px phone: %q", name, bad)
+		}
 		browsertest.Do(t, tab, "back to the desktop size", chromedp.EmulateViewport(1280, 800))
 	}
 
@@ -298,7 +320,7 @@ func TestPortalBrowser(t *testing.T) {
 	if d := dialogs(); len(d) != 0 {
 		t.Errorf("dialogs opened: %q", d)
 	}
-	for _, p := range withoutFavicon(problems()) { // even a payload that CSP blocked must not have reached the page
+	for _, p := range problems() { // even a payload that CSP blocked must not have reached the page
 		t.Errorf("hostile module page after the click: %s", p)
 	}
 
@@ -380,7 +402,7 @@ func TestPortalBrowser(t *testing.T) {
 	if main := browsertest.Text(t, login, "main"); strings.Contains(main, "golden") {
 		t.Errorf("logged in as acme (read): /paths shows platform/golden")
 	}
-	for _, p := range withoutFavicon(loginProblems()) {
+	for _, p := range loginProblems() {
 		t.Errorf("logged-in pages: %s", p)
 	}
 	browsertest.Open(t, login, base+"/modules/platform/postgres/aws")
@@ -396,10 +418,4 @@ func TestPortalBrowser(t *testing.T) {
 	if session == nil || session.SameSite == "" || session.Value == acmeRead {
 		t.Errorf("session cookie: %+v, want HttpOnly, SameSite and not the token itself", session)
 	}
-}
-
-// withoutFavicon leaves out the browser's request for /favicon.ico, which it makes
-// unless a page names an icon, from a page's problems.
-func withoutFavicon(problems []string) []string {
-	return slices.DeleteFunc(problems, func(p string) bool { return strings.HasSuffix(p, "/favicon.ico)") })
 }

@@ -103,6 +103,56 @@ func TestRegistryServePortal(t *testing.T) {
 	if code, body, _ := get("/drift"); code != http.StatusOK || strings.Contains(body, "out/checkout") || !strings.Contains(body, "1 report is of stacks your login does not see") {
 		t.Errorf("drift page: %d\n%s", code, body)
 	}
+	// A real `plat inventory --push` of a stack using the bucket module: its
+	// page shows the team, environment, template and module links, the
+	// waiver with its expiry marked, and the drift report, now that the
+	// stack names the login's namespace.
+	stacks := t.TempDir()
+	expires := time.Now().UTC().AddDate(0, 0, 5).Format("2006-01-02")
+	stackFile := `apiVersion: plat/v1
+kind: Stack
+metadata:
+  name: checkout
+  team: payments
+  environment: prod
+  costCenter: CC-1
+spec:
+  target: terraform
+  region: eu-west-1
+  resources:
+    - name: receipts
+      template: bucket
+      with:
+        versioning: false
+  waivers:
+    - guardrail: bucket.prod-versioning
+      resource: receipts
+      reason: receipts are re-creatable
+      owner: payments@example.com
+      expires: "` + expires + `"
+`
+	if err := os.WriteFile(filepath.Join(stacks, "platform.yaml"), []byte(stackFile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	push := exec.Command(plat, "inventory", "--push", "--registry", base, "--repository", "shop", stacks)
+	push.Env = append(os.Environ(), "PLAT_TOKEN="+pubTok)
+	if out, err := push.CombinedOutput(); err != nil || !strings.Contains(string(out), "pushed the inventory of 1 stack") {
+		t.Fatalf("inventory --push: %v\n%s", err, out)
+	}
+	code, body, _ = get("/stacks/checkout")
+	for _, want := range []string{"<dd>payments</dd>", "<dd>prod</dd>", `<a href="/paths/embedded/bucket">bucket</a>`,
+		`<a href="/modules/platform/bucket/aws/1.0.0">platform/bucket/aws 1.0.0</a>`, "receipts are re-creatable", "payments@example.com",
+		`<span class="badge expiring">expires in 5 days</span>`, "tags.team"} {
+		if code != http.StatusOK || !strings.Contains(body, want) {
+			t.Errorf("stack page after a push: %d, lacks %q\n%s", code, want, body)
+		}
+	}
+	for _, p := range []string{"/paths/embedded/bucket", "/modules/platform/bucket/aws/1.0.0", "/stacks"} {
+		if code, _, _ := get(p); code != http.StatusOK {
+			t.Errorf("%s: %d", p, code)
+		}
+	}
+
 	// The API beside the portal still answers tofu's requests.
 	r2, _ := http.NewRequest(http.MethodGet, base+"/v1/modules/platform/bucket/aws/versions", nil)
 	r2.Header.Set("Authorization", "Bearer "+readTok)

@@ -77,10 +77,18 @@ func (e *env) seed() {
 			e.t.Fatalf("publish catalog: %v", err)
 		}
 	}
+	day := func(n int) string { return time.Now().UTC().AddDate(0, 0, n).Format("2006-01-02") }
 	inv := `{"schema": "plat.inventory/v1", "repository": "shop <repo>", "stacks": [
-	  {"file": "stacks/checkout.yaml", "name": "checkout", "catalog": {"kind": "pin", "namespace": "acme", "name": "golden", "version": "1.0.0"},
-	   "resources": [{"module": {"namespace": "acme", "name": "net", "system": "aws", "version": "1.1.0"}},
-	                 {"module": {"namespace": "acme", "name": "db", "system": "aws", "version": "0.1.0"}}]},
+	  {"file": "stacks/checkout.yaml", "name": "checkout", "team": "payments <team>", "environment": "prod <env>",
+	   "catalog": {"kind": "pin", "namespace": "acme", "name": "golden", "version": "1.0.0"},
+	   "resources": [{"name": "orders<db>", "template": "postgres", "module": {"namespace": "acme", "name": "net", "system": "aws", "version": "1.1.0"}},
+	                 {"name": "cache", "template": "cache", "module": {"namespace": "acme", "name": "db", "system": "aws", "version": "0.1.0"}},
+	                 {"name": "junk", "template": "nope<x>"},
+	                 {"name": "vault", "template": "bucket", "module": {"namespace": "other", "name": "secret", "system": "aws", "version": "2.0.0"}}],
+	   "waivers": [{"guardrail": "encryption<g>", "resource": "orders<db>", "owner": "ann <ann@example.com>", "reason": "migrating <script>alert('w')</script>", "expires": "` + day(-1) + `"},
+	               {"guardrail": "backup", "owner": "bob", "reason": "load test\nnext week", "expires": "` + day(3) + `"},
+	               {"guardrail": "tags", "resource": "cache", "owner": "cy", "reason": "later", "expires": "` + day(40) + `"},
+	               {"guardrail": "public-access", "resource": "vault", "owner": "dee", "reason": "secret waiver", "expires": "` + day(1) + `"}]},
 	  {"file": "stacks/hidden.yaml", "name": "hidden",
 	   "resources": [{"module": {"namespace": "other", "name": "secret", "system": "aws", "version": "2.0.0"}}]}]}`
 	if _, err := e.svc.PushInventory(ctx, pub, strings.NewReader(inv)); err != nil {

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"golang.org/x/net/html"
+
+	"github.com/platdev/plat/registry"
 )
 
 // TestMarkdownDropsDangerousURLs: goldmark's safe renderer leaves dangerous
@@ -127,4 +129,40 @@ func FuzzSafeNext(f *testing.F) {
 			t.Fatalf("safeNext(%q) = %q", next, got)
 		}
 	})
+}
+
+// TestJudgeWaiver: the expires day is the waiver's last day; within 14 days
+// it is expiring; a text that is not a date is unknown.
+func TestJudgeWaiver(t *testing.T) {
+	now := time.Date(2026, 3, 10, 23, 59, 0, 0, time.UTC)
+	for expires, want := range map[string]string{
+		"2026-03-09": "expired", "2026-03-10": "expiring", "2026-03-24": "expiring", "2026-03-25": "valid",
+		"": "unknown", "soon": "unknown", "2026-02-30": "unknown",
+	} {
+		if got := judgeWaiver(registry.StackWaiver{Expires: expires}, now).State; got != want {
+			t.Errorf("expires %q on %s: %s, want %s", expires, now.Format(time.DateOnly), got, want)
+		}
+	}
+	// A time zone ahead of UTC is judged on the UTC day.
+	east := time.Date(2026, 3, 11, 1, 0, 0, 0, time.FixedZone("east", 3*3600))
+	if got := judgeWaiver(registry.StackWaiver{Expires: "2026-03-10"}, east).State; got != "expiring" {
+		t.Errorf("on 2026-03-10 UTC: %s", got)
+	}
+}
+
+// TestPlainText: a description's Markdown is stripped to its text.
+func TestPlainText(t *testing.T) {
+	for src, want := range map[string]string{
+		"The `bucket` module: **encrypted** and _versioned_.":    "The bucket module: encrypted and versioned.",
+		"See [the docs](https://example.com) and <https://x.y>.": "See the docs and https://x.y.",
+		`a <b>VPC</b> & "subnets"`:                               `a VPC & "subnets"`,
+		"two\nlines, \\*not emphasis\\*, &amp; &#35;1":           "two lines, *not emphasis*, & #1",
+		"![logo](x.png) ~~old~~ new":                             "logo old new",
+		"<script>alert(1)</script>":                              "",
+		"":                                                       "",
+	} {
+		if got := plainText(src); got != want {
+			t.Errorf("plainText(%q) = %q, want %q", src, got, want)
+		}
+	}
 }

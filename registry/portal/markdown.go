@@ -3,6 +3,7 @@ package portal
 import (
 	"bytes"
 	"html/template"
+	"strings"
 
 	"github.com/maypok86/otter/v2"
 	"github.com/yuin/goldmark"
@@ -92,4 +93,38 @@ func (c readmeCache) get(digest, src string) template.HTML {
 	h := renderMarkdown(src)
 	c.c.Set(digest, h)
 	return h
+}
+
+// plainText is Markdown src as one line of plain text: the text of its
+// goldmark AST (code spans, link and image texts kept; raw HTML, code blocks
+// and markup left out; entities and escapes resolved). It renders module
+// descriptions, which are a README's first paragraph.
+func plainText(src string) string {
+	source := []byte(src)
+	doc := markdown.Parser().Parse(text.NewReader(source))
+	var b strings.Builder
+	ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+		if !entering {
+			if n.Type() == ast.TypeBlock {
+				b.WriteByte(' ')
+			}
+			return ast.WalkContinue, nil
+		}
+		switch n := n.(type) {
+		case *ast.Text:
+			b.Write(util.UnescapePunctuations(util.ResolveEntityNames(util.ResolveNumericReferences(n.Segment.Value(source)))))
+			if n.SoftLineBreak() || n.HardLineBreak() {
+				b.WriteByte(' ')
+			}
+		case *ast.String:
+			b.Write(n.Value)
+		case *ast.AutoLink:
+			b.Write(n.Label(source))
+			return ast.WalkSkipChildren, nil
+		case *ast.RawHTML, *ast.HTMLBlock, *ast.CodeBlock, *ast.FencedCodeBlock:
+			return ast.WalkSkipChildren, nil
+		}
+		return ast.WalkContinue, nil
+	})
+	return strings.Join(strings.Fields(b.String()), " ")
 }

@@ -122,8 +122,10 @@ func TestEscaping(t *testing.T) {
 		t.Errorf("deprecation reason not escaped")
 	}
 	r, f = e.page(c, "/modules/acme/net/aws/1.1.0", http.StatusOK)
-	if !strings.Contains(f.Text, `a <b>VPC</b> & "subnets"`) || strings.Contains(r.body, "<b>VPC</b>") {
-		t.Errorf("description not escaped or not shown:\n%s", r.body)
+	// The description is the README's first paragraph as plain text: its
+	// raw HTML is left out, never written as markup.
+	if !strings.Contains(f.Text, `a VPC & "subnets"`) || strings.Contains(r.body, "<b>VPC</b>") {
+		t.Errorf("description not plain text or not shown:\n%s", r.body)
 	}
 	r, f = e.page(c, "/stacks", http.StatusOK)
 	if !strings.Contains(f.Text, "shop <repo>") || strings.Contains(r.body, "shop <repo>") {
@@ -195,5 +197,16 @@ func TestAssets(t *testing.T) {
 	}
 	if !strings.Contains(e.get(c, "/assets/portal.css").body, "prefers-color-scheme: dark") {
 		t.Errorf("no dark mode")
+	}
+	// The icon: linked from every page, and at /favicon.ico for whoever asks.
+	m := regexp.MustCompile(`<link rel="icon" href="(/assets/favicon\.svg\?v=[0-9a-f]+)" type="image/svg\+xml">`).FindStringSubmatch(r.body)
+	if m == nil {
+		t.Fatalf("no icon link")
+	}
+	for _, p := range []string{html.UnescapeString(m[1]), "/favicon.ico"} {
+		a := e.get(c, p)
+		if a.status != 200 || a.header.Get("Content-Type") != "image/svg+xml" || !strings.HasPrefix(a.body, "<svg xmlns=") {
+			t.Errorf("%s: %d %q", p, a.status, a.header.Get("Content-Type"))
+		}
 	}
 }

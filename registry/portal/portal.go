@@ -134,6 +134,7 @@ func (p *Portal) routes() {
 	m.Handle("POST /login", p.csrf.Handler(http.HandlerFunc(p.login)))
 	m.Handle("POST /logout", p.csrf.Handler(http.HandlerFunc(p.logout)))
 	m.HandleFunc("GET /assets/{file}", p.asset)
+	m.HandleFunc("GET /favicon.ico", p.favicon)
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, nil, http.StatusNotFound, "There is no page at this address (not found).")
 	})
@@ -173,7 +174,7 @@ func withMethod(r *http.Request, m string) *http.Request {
 func (p *Portal) loadAssets() error {
 	p.assets = map[string]asset{}
 	sum := sha256.New()
-	for name, ctype := range map[string]string{"portal.css": "text/css; charset=utf-8", "portal.js": "text/javascript; charset=utf-8"} {
+	for name, ctype := range map[string]string{"portal.css": "text/css; charset=utf-8", "portal.js": "text/javascript; charset=utf-8", "favicon.svg": "image/svg+xml"} {
 		b, err := assetFS.ReadFile("assets/" + name)
 		if err != nil {
 			return fmt.Errorf("portal asset %s: %w", name, err)
@@ -197,6 +198,18 @@ func (p *Portal) asset(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 	w.Header().Set("Content-Length", strconv.Itoa(len(a.body)))
 	w.Write(a.body)
+}
+
+// favicon answers browsers that ask /favicon.ico (pages link the versioned
+// /assets/favicon.svg) with the same SVG icon, cached for a day.
+func (p *Portal) favicon(w http.ResponseWriter, r *http.Request) {
+	a := p.assets["favicon.svg"]
+	w.Header().Set("Content-Type", a.ctype)
+	w.Header().Set("Cache-Control", "public, max-age=86400")
+	w.Header().Set("Content-Length", strconv.Itoa(len(a.body)))
+	if r.Method != http.MethodHead {
+		w.Write(a.body)
+	}
 }
 
 var funcs = template.FuncMap{
@@ -224,6 +237,7 @@ var funcs = template.FuncMap{
 		return strings.TrimSuffix(b.String(), "\n")
 	},
 	"pathesc": pathEscape,
+	"plain":   plainText,
 }
 
 // pages lists the page templates; each is layout.html plus its own file.

@@ -3,97 +3,136 @@ package portal
 import (
 	"errors"
 	"net/http"
-	"sort"
 	"time"
 
 	"github.com/platdev/plat/registry"
-	"github.com/platdev/plat/registry/store"
 )
 
 // Stacks come from inventory pushes (`plat inventory --push`): the registry
-// keeps which stacks use which module and catalog versions. A viewer sees a
-// stack's uses of what it may read (the usage API's own check), and so the
-// stacks that use any of it.
+// keeps each pushed stack whole (owner team, environment, catalog, resources
+// with their templates and module versions, waivers). A viewer sees the
+// stacks that use something it may read (registry.Service.VisibleStacks: the
+// pinned catalog's namespace or a resource's module namespace); of those, the
+// resources of modules it may not read are left out and counted.
 
-// stackUse is one module or catalog version a stack uses.
-type stackUse struct {
-	Kind                             string
-	Namespace, Name, System, Version string
+// expiringDays is how near its expiry a waiver is marked as expiring.
+const expiringDays = 14
+
+// stackRow is one pushed stack as a page shows it.
+type stackRow struct {
+	registry.PushedStack
+	Templates []stackTemplate
+	Waivers   []stackWaiver
+	Drift     *stackDrift
 }
 
-// stackRow is one stack as the inventory knows it.
-type stackRow struct {
-	Name       string
-	Owner      string
-	Repository string
-	File       string
-	PushedAt   time.Time
-	Catalog    *stackUse
-	Modules    []stackUse
-	Drift      *stackDrift
+// stackTemplate is one resource and the golden-path template it uses.
+type stackTemplate struct {
+	Resource, Template string
+	TemplateURL        string // "" when the catalog is not one the registry shows, or lacks the template
+	Module             *registry.StackModule
+}
+
+// stackWaiver is one waiver with its expiry judged today.
+type stackWaiver struct {
+	registry.StackWaiver
+	// State is "expired", "expiring" (within expiringDays), "valid" or
+	// "unknown" (expires is not a date).
+	State    string
+	DaysLeft int
+}
+
+// CatalogText names the stack's catalog.
+func (s *stackRow) CatalogText() string {
+	switch c := s.Catalog; c.Kind {
+	case "pin":
+		return c.Namespace + "/" + c.Name + " " + c.Version
+	case "":
+		return "-"
+	default:
+		return c.Kind
+	}
+}
+
+// Expired counts the expired waivers.
+func (s *stackRow) Expired() int { return s.count("expired") }
+
+// Expiring counts the waivers expiring within expiringDays.
+func (s *stackRow) Expiring() int { return s.count("expiring") }
+
+func (s *stackRow) count(state string) int {
+	n := 0
+	for _, w := range s.Waivers {
+		if w.State == state {
+			n++
+		}
+	}
+	return n
+}
+
+// newStackRow prepares a pushed stack for the pages; now decides expiry.
+func (p *Portal) newStackRow(ps registry.PushedStack, now time.Time) *stackRow {
+	row := &stackRow{PushedStack: ps, Drift: p.driftOf(ps.Name)}
+	for _, r := range ps.Resources {
+		t := stackTemplate{Resource: r.Name, Template: r.Template, Module: r.Module}
+		// A template the stack's catalog knows (it pins a module) links to
+		// its golden-path page.
+		if r.Template != "" && r.Module != nil {
+			switch c := ps.Catalog; c.Kind {
+			case "embedded":
+				t.TemplateURL = "/paths/embedded/" + urlPathEscape(r.Template)
+			case "pin":
+				t.TemplateURL = "/paths/" + urlPathEscape(c.Namespace) + "/" + urlPathEscape(c.Name+"@"+c.Version) + "/" + urlPathEscape(r.Template)
+			}
+		}
+		row.Templates = append(row.Templates, t)
+	}
+	for _, w := range ps.Waivers {
+		row.Waivers = append(row.Waivers, judgeWaiver(w, now))
+	}
+	return row
+}
+
+// judgeWaiver decides a waiver's state on now's day (UTC): its expires day
+// is the last day it counts.
+func judgeWaiver(w registry.StackWaiver, now time.Time) stackWaiver {
+	sw := stackWaiver{StackWaiver: w, State: "unknown"}
+	day, err := time.Parse("2006-01-02", w.Expires)
+	if err != nil {
+		return sw
+	}
+	now = now.UTC()
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	sw.DaysLeft = int(day.Sub(today).Hours() / 24)
+	switch {
+	case sw.DaysLeft < 0:
+		sw.State = "expired"
+	case sw.DaysLeft <= expiringDays:
+		sw.State = "expiring"
+	default:
+		sw.State = "valid"
+	}
+	return sw
 }
 
 // stacks lists the stacks the viewer may see; known is false when the store
 // keeps no inventory.
 func (p *Portal) stacks(r *http.Request, v *viewer) (rows []*stackRow, known bool, err error) {
-	counts, err := p.svc.UseCounts(r.Context())
+	var readable func(string) bool
+	if !v.All {
+		readable = v.canRead
+	}
+	kept, err := p.svc.VisibleStacks(r.Context(), readable)
 	if errors.Is(err, registry.ErrNoUsage) {
 		return nil, false, nil
 	}
 	if err != nil {
 		return nil, false, err
 	}
-	type ref struct{ kind, ns, name, system string }
-	seen := map[ref]bool{}
-	byKey := map[[4]string]*stackRow{}
-	for _, c := range counts {
-		k := ref{c.Kind, c.Namespace, c.Name, c.System}
-		if seen[k] || !v.canRead(c.Namespace) {
-			continue
-		}
-		seen[k] = true
-		u, err := p.svc.Usage(r.Context(), v.token(c.Namespace), c.Kind, c.Namespace, c.Name, c.System)
-		if err != nil {
-			return nil, true, err
-		}
-		for _, vu := range u.Versions {
-			for _, s := range vu.Stacks {
-				key := [4]string{s.Owner, s.Repository, s.File, s.Stack}
-				row := byKey[key]
-				if row == nil {
-					row = &stackRow{Name: s.Stack, Owner: s.Owner, Repository: s.Repository, File: s.File, PushedAt: s.PushedAt}
-					byKey[key] = row
-				}
-				use := stackUse{Kind: c.Kind, Namespace: c.Namespace, Name: c.Name, System: c.System, Version: vu.Version}
-				if c.Kind == store.UseCatalog {
-					row.Catalog = &use
-				} else {
-					row.Modules = append(row.Modules, use)
-				}
-			}
-		}
+	now := time.Now()
+	for _, ps := range kept {
+		rows = append(rows, p.newStackRow(ps, now))
 	}
-	for _, row := range byKey {
-		sort.Slice(row.Modules, func(i, j int) bool {
-			a, b := row.Modules[i], row.Modules[j]
-			if a.Namespace+a.Name+a.System != b.Namespace+b.Name+b.System {
-				return a.Namespace+"/"+a.Name+"/"+a.System < b.Namespace+"/"+b.Name+"/"+b.System
-			}
-			return a.Version < b.Version
-		})
-		row.Drift = p.driftOf(row.Name)
-		rows = append(rows, row)
-	}
-	sort.Slice(rows, func(i, j int) bool {
-		a, b := rows[i], rows[j]
-		if a.Name != b.Name {
-			return a.Name < b.Name
-		}
-		if a.Owner != b.Owner {
-			return a.Owner < b.Owner
-		}
-		return a.Repository+a.File < b.Repository+b.File
-	})
 	return rows, true, nil
 }
 
