@@ -37,8 +37,8 @@ type Store struct {
 
 	versions, details, exists, token *sql.Stmt
 
-	usage  usageState  // usage.go
-	stacks stacksState // stacks.go
+	usage  lazyTable // usage.go
+	stacks lazyTable // stacks.go
 }
 
 var _ store.Store = (*Store)(nil)

@@ -2,8 +2,7 @@ package sqlstore
 
 import (
 	"context"
-	"fmt"
-	"sync"
+	"database/sql"
 	"time"
 
 	"github.com/platdev/plat/registry/store"
@@ -25,40 +24,9 @@ const stacksSchema = `CREATE TABLE IF NOT EXISTS inventory_stacks (
 );
 CREATE INDEX IF NOT EXISTS inventory_stacks_push ON inventory_stacks (owner, repository)`
 
-// stacksState records whether the stacks table exists yet.
-type stacksState struct {
-	mu    sync.Mutex
-	ready bool
-}
-
 // ensureStacks creates the stacks table on first use, as ensureUsage does.
 func (s *Store) ensureStacks(ctx context.Context) error {
-	st := &s.stacks
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if st.ready {
-		return nil
-	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if s.postgres {
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(74110303)`); err != nil {
-			return err
-		}
-	}
-	for _, stmt := range splitStatements(stacksSchema) {
-		if _, err := tx.ExecContext(ctx, stmt); err != nil {
-			return fmt.Errorf("create stacks table: %w", err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return err
-	}
-	st.ready = true
-	return nil
+	return s.stacks.ensure(ctx, s, 74110303, stacksSchema, "stacks")
 }
 
 // ReplaceStacks implements store.StackStore.
@@ -66,26 +34,15 @@ func (s *Store) ReplaceStacks(ctx context.Context, owner, repository string, sta
 	if err := s.ensureStacks(ctx); err != nil {
 		return err
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if s.postgres {
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(74110304, hashtext($1))`, owner+"\n"+repository); err != nil {
-			return err
+	return s.replacePush(ctx, 74110304, "inventory_stacks", owner, repository, func(tx *sql.Tx) error {
+		for _, st := range stacks {
+			if _, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO inventory_stacks (owner, repository, file, stack, doc, pushed_at) VALUES (?, ?, ?, ?, ?, ?)`),
+				owner, repository, st.File, st.Name, string(st.Doc), at.UnixNano()); err != nil {
+				return err
+			}
 		}
-	}
-	if _, err := tx.ExecContext(ctx, s.rebind(`DELETE FROM inventory_stacks WHERE owner = ? AND repository = ?`), owner, repository); err != nil {
-		return err
-	}
-	for _, st := range stacks {
-		if _, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO inventory_stacks (owner, repository, file, stack, doc, pushed_at) VALUES (?, ?, ?, ?, ?, ?)`),
-			owner, repository, st.File, st.Name, string(st.Doc), at.UnixNano()); err != nil {
-			return err
-		}
-	}
-	return tx.Commit()
+		return nil
+	})
 }
 
 // InventoryStacks implements store.StackStore.

@@ -2,21 +2,14 @@ package sqlstore
 
 import (
 	"context"
-	"fmt"
+	"database/sql"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/platdev/plat/registry/store"
 )
 
 var _ store.UsageStore = (*Store)(nil)
-
-// usageState records whether the usage table exists yet.
-type usageState struct {
-	mu    sync.Mutex
-	ready bool
-}
 
 func splitStatements(schema string) []string {
 	var out []string
@@ -46,34 +39,9 @@ const usageSchema = `CREATE TABLE IF NOT EXISTS inventory_uses (
 CREATE INDEX IF NOT EXISTS inventory_uses_push ON inventory_uses (owner, repository);
 CREATE INDEX IF NOT EXISTS inventory_uses_target ON inventory_uses (kind, namespace, name, system, version)`
 
-// ensureUsage creates the usage table on first use (opening a store does
-// not need it), under the same advisory lock as the schema on PostgreSQL.
+// ensureUsage creates the usage table on first use.
 func (s *Store) ensureUsage(ctx context.Context) error {
-	s.usage.mu.Lock()
-	defer s.usage.mu.Unlock()
-	if s.usage.ready {
-		return nil
-	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if s.postgres {
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(74110301)`); err != nil {
-			return err
-		}
-	}
-	for _, stmt := range splitStatements(usageSchema) {
-		if _, err := tx.ExecContext(ctx, stmt); err != nil {
-			return fmt.Errorf("create usage table: %w", err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return err
-	}
-	s.usage.ready = true
-	return nil
+	return s.usage.ensure(ctx, s, 74110301, usageSchema, "usage")
 }
 
 // ReplaceUses implements store.UsageStore.
@@ -81,35 +49,22 @@ func (s *Store) ReplaceUses(ctx context.Context, owner, repository string, uses 
 	if err := s.ensureUsage(ctx); err != nil {
 		return err
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if s.postgres {
-		// Two pushes of one repository at once must not both delete before
-		// either inserts (read committed would keep both pushes' rows).
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(74110302, hashtext($1))`, owner+"\n"+repository); err != nil {
-			return err
-		}
-	}
-	if _, err := tx.ExecContext(ctx, s.rebind(`DELETE FROM inventory_uses WHERE owner = ? AND repository = ?`), owner, repository); err != nil {
-		return err
-	}
-	if len(uses) > 0 {
-		ins, err := tx.PrepareContext(ctx, s.rebind(`INSERT INTO inventory_uses
-			(owner, repository, kind, namespace, name, system, version, stack, file, pushed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`))
-		if err != nil {
-			return err
-		}
-		defer ins.Close()
-		for _, u := range uses {
-			if _, err := ins.ExecContext(ctx, owner, repository, u.Kind, u.Namespace, u.Name, u.System, u.Version, u.Stack, u.File, at.UnixNano()); err != nil {
+	return s.replacePush(ctx, 74110302, "inventory_uses", owner, repository, func(tx *sql.Tx) error {
+		if len(uses) > 0 {
+			ins, err := tx.PrepareContext(ctx, s.rebind(`INSERT INTO inventory_uses
+				(owner, repository, kind, namespace, name, system, version, stack, file, pushed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`))
+			if err != nil {
 				return err
 			}
+			defer ins.Close()
+			for _, u := range uses {
+				if _, err := ins.ExecContext(ctx, owner, repository, u.Kind, u.Namespace, u.Name, u.System, u.Version, u.Stack, u.File, at.UnixNano()); err != nil {
+					return err
+				}
+			}
 		}
-	}
-	return tx.Commit()
+		return nil
+	})
 }
 
 // Uses implements store.UsageStore.
