@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 )
 
 // portal: the developer portal's module page and search page under wrk beside
@@ -16,32 +15,16 @@ import (
 // at least a third of the versions endpoint's requests per second, p99 under
 // 20 ms, RSS flat.
 func (b *bench) portal(ctx context.Context) error {
-	data := filepath.Join(b.work, "portal-data")
-	tok, err := b.output(ctx, b.plat, "registry", "token", "create", "--data", data, "--namespace", "platform", "--scope", "publish")
+	srv, base, tok, err := b.serveRegistry(ctx, "portal")
 	if err != nil {
 		return err
 	}
-	port := freePort()
-	base := "http://127.0.0.1:" + port
-	srv := exec.CommandContext(ctx, b.plat, "registry", "serve", "--listen", "127.0.0.1:"+port, "--data", data, "--access-log=false")
-	srvLog, err := os.Create(filepath.Join(os.TempDir(), "platbench-portal.log"))
-	if err != nil {
-		return err
-	}
-	defer srvLog.Close()
-	srv.Stderr = srvLog
-	if err := srv.Start(); err != nil {
-		return err
-	}
-	defer func() { _ = srv.Process.Signal(os.Interrupt); _ = srv.Wait() }()
-	if err := waitHTTP(ctx, base+"/healthz"); err != nil {
-		return err
-	}
+	defer srv.stop()
 	versions := 10
 	if b.smoke {
 		versions = 2
 	}
-	env := append(os.Environ(), "PLAT_TOKEN="+strings.TrimSpace(tok))
+	env := append(os.Environ(), "PLAT_TOKEN="+tok)
 	for _, m := range []string{"postgres", "bucket", "queue", "cache"} {
 		for i := range versions {
 			cmd := exec.CommandContext(ctx, b.plat, "module", "publish", filepath.Join(b.root, "modules", m, "aws"),
@@ -79,12 +62,12 @@ func (b *bench) portal(ctx context.Context) error {
 	fmt.Fprintln(b.out, "| --- | --- | --- | --- | --- |")
 	var floor float64
 	for _, c := range cases {
-		before := rssKiB(srv.Process.Pid)
+		before := rssKiB(srv.cmd.Process.Pid)
 		r, err := b.wrk(ctx, dur, base+c.path)
 		if err != nil {
 			return err
 		}
-		after := rssKiB(srv.Process.Pid)
+		after := rssKiB(srv.cmd.Process.Pid)
 		if floor == 0 {
 			floor = r.rps
 		}

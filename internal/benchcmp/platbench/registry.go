@@ -20,28 +20,11 @@ import (
 // nginx serving the same protocol responses as static files, the floor for any
 // registry. Same machine, same run, same wrk settings.
 func (b *bench) registry(ctx context.Context) error {
-	data := filepath.Join(b.work, "registry-data")
-	tok, err := b.output(ctx, b.plat, "registry", "token", "create", "--data", data, "--namespace", "platform", "--scope", "publish")
+	srv, base, tok, err := b.serveRegistry(ctx, "registry")
 	if err != nil {
 		return err
 	}
-	port := freePort()
-	base := "http://127.0.0.1:" + port
-	// Access logs off on both sides: the floor logs nothing either.
-	srv := exec.CommandContext(ctx, b.plat, "registry", "serve", "--listen", "127.0.0.1:"+port, "--data", data, "--access-log=false")
-	srvLog, err := os.Create(filepath.Join(os.TempDir(), "platbench-registry.log"))
-	if err != nil {
-		return err
-	}
-	defer srvLog.Close()
-	srv.Stderr = srvLog
-	if err := srv.Start(); err != nil {
-		return err
-	}
-	defer func() { _ = srv.Process.Signal(os.Interrupt); _ = srv.Wait() }()
-	if err := waitHTTP(ctx, base+"/healthz"); err != nil {
-		return err
-	}
+	defer srv.stop()
 	versions := 10
 	if b.smoke {
 		versions = 2
@@ -49,7 +32,7 @@ func (b *bench) registry(ctx context.Context) error {
 	for i := range versions {
 		cmd := exec.CommandContext(ctx, b.plat, "module", "publish", filepath.Join(b.root, "modules/bucket/aws"),
 			"--registry", base, "--namespace", "platform", "--name", "bucket", "--system", "aws", "--version", fmt.Sprintf("1.0.%d", i))
-		cmd.Env = append(os.Environ(), "PLAT_TOKEN="+strings.TrimSpace(tok))
+		cmd.Env = append(os.Environ(), "PLAT_TOKEN="+tok)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("publish: %w\n%s", err, out)
 		}
@@ -104,12 +87,12 @@ func (b *bench) registry(ctx context.Context) error {
 		{"download (X-Terraform-Get)", base + downloadPath, nbase + downloadPath},
 		{"archive fetch", archiveURL, nbase + "/archive.tar.gz"},
 	} {
-		before := rssKiB(srv.Process.Pid)
+		before := rssKiB(srv.cmd.Process.Pid)
 		pr, err := b.wrk(ctx, dur, c.plat)
 		if err != nil {
 			return err
 		}
-		after := rssKiB(srv.Process.Pid)
+		after := rssKiB(srv.cmd.Process.Pid)
 		nr, err := b.wrk(ctx, dur, c.nginx)
 		if err != nil {
 			return err
@@ -125,13 +108,13 @@ func (b *bench) registry(ctx context.Context) error {
 	if out, err := exec.CommandContext(ctx, "go", "build", "-o", loadgen, "./internal/benchcmp/loadgen").CombinedOutput(); err != nil {
 		return fmt.Errorf("build loadgen: %w\n%s", err, out)
 	}
-	before := rssKiB(srv.Process.Pid)
+	before := rssKiB(srv.cmd.Process.Pid)
 	lg, err := b.output(ctx, loadgen, "-url", base+versionsPath, "-rate", "10000", "-duration", dur, "-conns", "32")
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(b.out, "At a fixed 10,000 version lookups/s (`go run ./internal/benchcmp/loadgen -url URL -rate 10000 -duration %s -conns 32`), plat RSS %.1f → %.1f MiB:\n\n```\n%s```\n\n",
-		dur, float64(before)/1024, float64(rssKiB(srv.Process.Pid))/1024, lg)
+		dur, float64(before)/1024, float64(rssKiB(srv.cmd.Process.Pid))/1024, lg)
 	fmt.Fprintf(b.out, "Targets: >= 10,000 lookups/s, p99 < 10 ms, within 2x of the static floor. Command: `wrk -t1 -c32 -d%s --latency URL` against `plat registry serve --data DIR --access-log=false` (SQLite) and nginx (`worker_processes auto`, `access_log off`).\n\n", dur)
 	return nil
 }
@@ -286,4 +269,41 @@ func rssKiB(pid int) int64 {
 		}
 	}
 	return 0
+}
+
+// server is a `plat registry serve` that platbench started.
+type server struct{ cmd *exec.Cmd }
+
+// stop interrupts the server and waits for it to exit.
+func (s server) stop() { _ = s.cmd.Process.Signal(os.Interrupt); _ = s.cmd.Wait() }
+
+// serveRegistry starts `plat registry serve` on a free loopback port over a
+// new SQLite data directory WORK/NAME-data, access logs off (the static floor
+// logs nothing either; its stderr goes to TMP/platbench-NAME.log), waits for
+// /healthz, and returns it with its base URL and a publish token for the
+// platform namespace.
+func (b *bench) serveRegistry(ctx context.Context, name string) (srv server, base, token string, err error) {
+	data := filepath.Join(b.work, name+"-data")
+	tok, err := b.output(ctx, b.plat, "registry", "token", "create", "--data", data, "--namespace", "platform", "--scope", "publish")
+	if err != nil {
+		return server{}, "", "", err
+	}
+	port := freePort()
+	base = "http://127.0.0.1:" + port
+	cmd := exec.CommandContext(ctx, b.plat, "registry", "serve", "--listen", "127.0.0.1:"+port, "--data", data, "--access-log=false")
+	log, err := os.Create(filepath.Join(os.TempDir(), "platbench-"+name+".log"))
+	if err != nil {
+		return server{}, "", "", err
+	}
+	defer log.Close() // the child holds its own descriptor
+	cmd.Stderr = log
+	if err := cmd.Start(); err != nil {
+		return server{}, "", "", err
+	}
+	srv = server{cmd: cmd}
+	if err := waitHTTP(ctx, base+"/healthz"); err != nil {
+		srv.stop()
+		return server{}, "", "", err
+	}
+	return srv, base, strings.TrimSpace(tok), nil
 }
