@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/platdev/plat/internal/backstage/bstest"
 	"github.com/platdev/plat/internal/testtools"
@@ -35,23 +34,7 @@ func TestRegistryBackstageEntities(t *testing.T) {
 		return strings.TrimSpace(string(out))
 	}
 	platformTok, platformRead, appsTok, appsRead := token("platform", "publish"), token("platform", "read"), token("apps", "publish"), token("apps", "read")
-	var log syncBuffer
-	serve := exec.Command(plat, "registry", "serve", "--listen", "127.0.0.1:0", "--data", data, "--require-read-token")
-	serve.Stderr = &log
-	if err := serve.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { serve.Process.Kill(); serve.Wait() })
-	var addr string
-	for deadline := time.Now().Add(20 * time.Second); addr == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if m := listenRE.FindStringSubmatch(log.String()); m != nil {
-			addr = m[1]
-		}
-	}
-	if addr == "" {
-		t.Fatalf("registry serve did not start:\n%s", log.String())
-	}
-	base := "http://" + addr
+	base := startServeBinary(t, plat, data, "--require-read-token").base
 	apps := t.TempDir()
 	run := func(tok string, args ...string) {
 		t.Helper()

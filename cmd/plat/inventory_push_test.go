@@ -35,23 +35,7 @@ func TestInventoryPushUsage(t *testing.T) {
 	}
 	platformTok, appsTok, readTok := token("platform", "publish"), token("apps", "publish"), token("apps", "read")
 
-	var log syncBuffer
-	serve := exec.Command(plat, "registry", "serve", "--listen", "127.0.0.1:0", "--data", data)
-	serve.Stderr = &log
-	if err := serve.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { serve.Process.Kill(); serve.Wait() })
-	var addr string
-	for deadline := time.Now().Add(20 * time.Second); addr == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if m := listenRE.FindStringSubmatch(log.String()); m != nil {
-			addr = m[1]
-		}
-	}
-	if addr == "" {
-		t.Fatalf("registry serve did not start:\n%s", log.String())
-	}
-	base := "http://" + addr
+	base := startServeBinary(t, plat, data).base
 	apps := t.TempDir()
 	cacheDir := t.TempDir()
 	run := func(env []string, args ...string) (int, string) {

@@ -28,39 +28,6 @@ const hostileReadme = "# Hostile\n\nA module whose README tries to run scripts.\
 	"<img src=x onerror=\"window.__pwned=3;alert(3)\">\n\n" +
 	"Plain text after the payloads.\n"
 
-// portalServer is one `plat registry serve` process of the real binary.
-type portalServer struct {
-	base string
-	cmd  *exec.Cmd
-	log  *syncBuffer
-}
-
-func startPortal(t *testing.T, plat, data string, args ...string) *portalServer {
-	t.Helper()
-	s := &portalServer{log: &syncBuffer{}}
-	s.cmd = exec.Command(plat, append([]string{"registry", "serve", "--listen", "127.0.0.1:0", "--data", data}, args...)...)
-	s.cmd.Stderr = s.log
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.stop)
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if m := listenRE.FindStringSubmatch(s.log.String()); m != nil {
-			s.base = "http://" + m[1]
-			return s
-		}
-	}
-	t.Fatalf("plat registry serve did not start:\n%s", s.log.String())
-	return nil
-}
-
-func (s *portalServer) stop() {
-	if s.cmd.ProcessState == nil {
-		_ = s.cmd.Process.Signal(os.Interrupt)
-		_ = s.cmd.Wait()
-	}
-}
-
 // TestPortalBrowser is issue 13's end-to-end test of the developer portal in a
 // real headless Chromium against the real plat binary: modules (one with a
 // hostile README) and a catalog are published with `plat module publish` and
@@ -107,7 +74,7 @@ func TestPortalBrowser(t *testing.T) {
 		return string(out)
 	}
 
-	srv := startPortal(t, plat, data)
+	srv := startServeBinary(t, plat, data)
 	base := srv.base
 	publish := func(tok, dir, ns, name, version string) {
 		run(root, tok, "module", "publish", dir, "--registry", base, "--namespace", ns, "--name", name, "--system", "aws", "--version", version)
@@ -361,7 +328,7 @@ func TestPortalBrowser(t *testing.T) {
 	// Under --require-read-token: pages redirect to /login; a read token for
 	// acme, entered in the login form, shows acme's modules and nothing else.
 	srv.stop()
-	srv = startPortal(t, plat, data, "--require-read-token")
+	srv = startServeBinary(t, plat, data, "--require-read-token")
 	base = srv.base
 	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	for _, p := range []string{"/", "/paths", "/paths/embedded/postgres", "/modules", "/modules?q=postgres", "/modules/acme/hostile/aws", "/stacks", "/drift"} {

@@ -45,23 +45,7 @@ func TestRegistryServePortal(t *testing.T) {
 	drift.WriteJSON(f, drift.Report{SchemaVersion: drift.SchemaVersion, StartedAt: time.Now(), Stacks: []drift.StackReport{st}})
 	f.Close()
 
-	var log syncBuffer
-	serve := exec.Command(plat, "registry", "serve", "--listen", "127.0.0.1:0", "--data", data, "--require-read-token", "--drift-reports", reports)
-	serve.Stderr = &log
-	if err := serve.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { serve.Process.Kill(); serve.Wait() })
-	var addr string
-	for deadline := time.Now().Add(20 * time.Second); addr == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if m := listenRE.FindStringSubmatch(log.String()); m != nil {
-			addr = m[1]
-		}
-	}
-	if addr == "" {
-		t.Fatalf("registry serve did not start:\n%s", log.String())
-	}
-	base := "http://" + addr
+	base := startServeBinary(t, plat, data, "--require-read-token", "--drift-reports", reports).base
 	pub := exec.Command(plat, "module", "publish", filepath.Join(root, "modules", "bucket", "aws"),
 		"--registry", base, "--namespace", "platform", "--name", "bucket", "--system", "aws", "--version", "1.0.0")
 	pub.Env = append(os.Environ(), "PLAT_TOKEN="+pubTok)

@@ -122,6 +122,42 @@ func startServe(t *testing.T, args ...string) *server {
 	return s
 }
 
+// binServer is one `plat registry serve` process of the real binary.
+type binServer struct {
+	base string
+	cmd  *exec.Cmd
+	log  *syncBuffer
+}
+
+// startServeBinary runs the real binary plat as `plat registry serve --listen
+// 127.0.0.1:0 --data DATA ARGS...` and waits until it listens; the test's
+// cleanup interrupts it.
+func startServeBinary(t *testing.T, plat, data string, args ...string) *binServer {
+	t.Helper()
+	s := &binServer{log: &syncBuffer{}}
+	s.cmd = exec.Command(plat, append([]string{"registry", "serve", "--listen", "127.0.0.1:0", "--data", data}, args...)...)
+	s.cmd.Stderr = s.log
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.stop)
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if m := listenRE.FindStringSubmatch(s.log.String()); m != nil {
+			s.base = "http://" + m[1]
+			return s
+		}
+	}
+	t.Fatalf("plat registry serve did not start:\n%s", s.log.String())
+	return nil
+}
+
+func (s *binServer) stop() {
+	if s.cmd.ProcessState == nil {
+		_ = s.cmd.Process.Signal(os.Interrupt)
+		_ = s.cmd.Wait()
+	}
+}
+
 // stop cancels the server (as SIGINT/SIGTERM do) and checks it exits cleanly.
 func (s *server) stop(t *testing.T) {
 	t.Helper()
