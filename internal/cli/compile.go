@@ -7,6 +7,7 @@ import (
 
 	"github.com/platdev/plat/compiler"
 	"github.com/platdev/plat/internal/pipeline"
+	"github.com/platdev/plat/internal/startheap"
 )
 
 // The compile-and-check pipeline render and validate share is
@@ -70,6 +71,7 @@ func compileAndCheck(cmd *cobra.Command, c *compiler.Compiler, in compiler.Input
 	if parallel < 0 {
 		return nil, nil, usageErr(fmt.Errorf("--parallel %d: want 1 or more (0: one per core)", parallel))
 	}
+	raiseHeap(len(in.Stacks))
 	res, diags, err := pipeline.Check(cmd.Context(), c, in, parallel, crdsDir)
 	if err != nil {
 		return nil, nil, usageErr(fmt.Errorf("--crds: %w", err))
@@ -83,12 +85,27 @@ func compileEachAndCheck(cmd *cobra.Command, c *compiler.Compiler, in compiler.I
 	if parallel < 0 {
 		return nil, nil, usageErr(fmt.Errorf("--parallel %d: want 1 or more (0: one per core)", parallel))
 	}
+	raiseHeap(len(in.Stacks))
 	res, diags, err := pipeline.CheckEach(cmd.Context(), c, in, parallel, crdsDir, emit)
 	if err != nil {
 		return nil, nil, usageErr(fmt.Errorf("--crds: %w", err))
 	}
 	return res, diags, nil
 }
+
+// raiseHeap lets a run over a tree of stacks collect less often
+// (startheap.Raise): from batchStacks stacks on, the heap goal is batchHeap.
+// A single stack, or a few, keeps plat's start-up setting.
+func raiseHeap(stacks int) {
+	if stacks >= batchStacks {
+		startheap.Raise(batchHeap)
+	}
+}
+
+const (
+	batchStacks = 8
+	batchHeap   = 64 << 20
+)
 
 // printText prints diagnostics the way a compiler does, with a summary line.
 func printText(env *Env, ds compiler.Diagnostics) {

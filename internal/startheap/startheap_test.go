@@ -88,6 +88,37 @@ func TestApplyLeavesUserGOGC(t *testing.T) {
 	}
 }
 
+// TestRaise runs after TestApply, whose sentinel chain ended at GOGC 100 (a
+// 24 MiB live heap): Raise arms it again, and while the live heap is small
+// each collection keeps the goal at the raised size.
+func TestRaise(t *testing.T) {
+	t.Setenv("GOGC", "")
+	defer func() { // as TestStop expects to find it
+		goal.Store(32 << 20)
+		debug.SetGCPercent(100)
+	}()
+	runtime.GC()
+	runtime.GC() // the live heap is small again
+	if armed.Load() {
+		t.Fatal("TestApply's sentinel chain is still armed")
+	}
+	Raise(128 << 20)
+	if !armed.Load() {
+		t.Fatal("Raise did not arm a sentinel")
+	}
+	for i := range 3 {
+		if g := heapGoal(); g < 112<<20 || g > 144<<20 {
+			t.Fatalf("collection %d: heap goal %d MiB (GOGC %d), want about 128", i, g>>20, gcPercent())
+		}
+		runtime.GC()
+		time.Sleep(20 * time.Millisecond)
+	}
+	Raise(64 << 20) // lower than now: no change
+	if g := heapGoal(); g < 112<<20 {
+		t.Fatalf("a lower Raise cut the goal to %d MiB", g>>20)
+	}
+}
+
 // TestStop runs after TestApply: Stop gives the heap back to GOGC=100, and the
 // pending sentinel's finalizer does not raise the goal again.
 func TestStop(t *testing.T) {
