@@ -160,7 +160,7 @@ func TestRenderStreamSameBytes(t *testing.T) {
 		t.Fatalf("--parallel 2 rendered %d entries, --parallel 1 %d", len(two), len(one))
 	}
 
-	// What --check compares with is the compiler's whole result, held in memory.
+	// --check compares each stack as it is compiled with the tree just written.
 	var stdout, stderr bytes.Buffer
 	cmd := exec.Command("plat", renderArgs("out2", files, "--check")...)
 	cmd.Dir, cmd.Stdout, cmd.Stderr = tmp, &stdout, &stderr

@@ -91,7 +91,8 @@ appended as Markdown to the job summary ($GITHUB_STEP_SUMMARY) when set.`,
 		in.Stacks = srcs
 		in.Cost = cost
 		if check {
-			res, diags, err := compileAndCheck(cmd, c, in, *parallel, *crdsDir)
+			rc := &renderCheck{out: out}
+			_, diags, err := compileEachAndCheck(cmd, c, in, *parallel, *crdsDir, rc.add)
 			if err != nil {
 				return err
 			}
@@ -100,7 +101,7 @@ appended as Markdown to the job summary ($GITHUB_STEP_SUMMARY) when set.`,
 				fmt.Fprintln(env.Stderr, "plat: nothing written")
 				return exit(ExitFail, nil)
 			}
-			return checkRendered(env, res, out)
+			return rc.finish(env)
 		}
 		w := &stackWriter{env: env, out: out}
 		res, diags, err := compileEachAndCheck(cmd, c, in, *parallel, *crdsDir, w.add)
@@ -208,95 +209,118 @@ func (w *stackWriter) commit() error {
 // beyond the size of the fresh render: a larger file differs anyway.
 const maxCompared = 1 << 20
 
-// checkRendered compares a fresh render with the files in out. It reads the
-// output tree without following symlinks and opens only regular files: the tree
-// may come from a pull request, and a link to /proc/self/environ must not put
-// the CI job's environment into the diff.
-func checkRendered(env *Env, res *compiler.Result, out string) error {
-	var stale []string
-	report := func(shown, what string) {
-		stale = append(stale, shown+" ("+what+")")
-		fmt.Fprintf(env.Stdout, "%s: %s\n", shown, what)
+// renderCheck compares each freshly rendered stack, as the compiler hands it
+// over, with the files in out, so that --check holds one stack at a time, and
+// keeps only what it will print: the diffs, until finish prints them (if no
+// stack has errors). It reads the output tree without following symlinks and
+// opens only regular files: the tree may come from a pull request, and a link
+// to /proc/self/environ must not put the CI job's environment into the diff.
+type renderCheck struct {
+	out   string
+	diffs bytes.Buffer // what goes to stdout
+	stale []string
+	err   error // the first I/O error
+}
+
+func (rc *renderCheck) report(shown, what string) {
+	rc.stale = append(rc.stale, shown+" ("+what+")")
+	fmt.Fprintf(&rc.diffs, "%s: %s\n", shown, what)
+}
+
+// add compares one stack; it is compileEachAndCheck's emit. A stack handed
+// over after an error (clean false) is not compared: nothing will be shown.
+func (rc *renderCheck) add(s *compiler.Stack, clean bool) {
+	if !clean || rc.err != nil {
+		return
 	}
-	for _, s := range res.Stacks {
-		dir := filepath.Join(out, s.Name)
-		if fi, err := os.Lstat(dir); err == nil && !fi.IsDir() {
-			kind := "a file"
-			if fi.Mode()&fs.ModeSymlink != 0 {
-				kind = "a symlink"
-			} else if !fi.Mode().IsRegular() {
-				kind = "a special file"
-			}
-			report(filepath.ToSlash(dir), "is "+kind+", expected a directory")
-			continue
+	dir := filepath.Join(rc.out, s.Name)
+	if fi, err := os.Lstat(dir); err == nil && !fi.IsDir() {
+		kind := "a file"
+		if fi.Mode()&fs.ModeSymlink != 0 {
+			kind = "a symlink"
+		} else if !fi.Mode().IsRegular() {
+			kind = "a special file"
 		}
-		want := map[string][]byte{}
-		for _, f := range s.Files {
-			want[f.Path] = f.Data
-		}
-		have := map[string]bool{}
-		_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return nil
-			}
-			if p != dir && outtree.IsKept(d.Name()) && filepath.Dir(p) == dir {
-				if d.IsDir() {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if d.IsDir() {
-				return nil
-			}
-			rel, _ := filepath.Rel(out, p)
-			have[filepath.ToSlash(rel)] = true
+		rc.report(filepath.ToSlash(dir), "is "+kind+", expected a directory")
+		return
+	}
+	want := map[string][]byte{}
+	for _, f := range s.Files {
+		want[f.Path] = f.Data
+	}
+	have := map[string]bool{}
+	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
 			return nil
-		})
-		paths := make([]string, 0, len(want))
-		for p := range want {
+		}
+		if p != dir && outtree.IsKept(d.Name()) && filepath.Dir(p) == dir {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			return nil
+		}
+		rel, _ := filepath.Rel(rc.out, p)
+		have[filepath.ToSlash(rel)] = true
+		return nil
+	})
+	paths := make([]string, 0, len(want))
+	for p := range want {
+		paths = append(paths, p)
+	}
+	for p := range have {
+		if _, ok := want[p]; !ok {
 			paths = append(paths, p)
 		}
-		for p := range have {
-			if _, ok := want[p]; !ok {
-				paths = append(paths, p)
-			}
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		shown := filepath.ToSlash(filepath.Join(rc.out, p))
+		data, ok := want[p]
+		if !ok {
+			rc.stale = append(rc.stale, shown+" (extra: not rendered any more)")
+			fmt.Fprintf(&rc.diffs, "extra file %s\n", shown)
+			continue
 		}
-		sort.Strings(paths)
-		for _, p := range paths {
-			shown := filepath.ToSlash(filepath.Join(out, p))
-			data, ok := want[p]
-			if !ok {
-				stale = append(stale, shown+" (extra: not rendered any more)")
-				fmt.Fprintf(env.Stdout, "extra file %s\n", shown)
-				continue
-			}
-			got, err := outtree.ReadFile(out, p, int64(len(data))+maxCompared)
-			var pe *outtree.PathError
-			switch {
-			case errors.Is(err, fs.ErrNotExist):
-				stale = append(stale, shown+" (missing)")
-				fmt.Fprint(env.Stdout, string(diff.Diff(shown, nil, shown+" (rendered)", data)))
-			case errors.As(err, &pe) && errors.Is(err, outtree.ErrTooLarge):
-				report(shown, "differs: larger than the rendered file by over 1 MiB")
-			case errors.As(err, &pe):
-				report(filepath.ToSlash(pe.Path), pe.What())
-			case err != nil:
-				return exit(ExitUsage, fmt.Errorf("render --check: %w", err))
-			case !bytes.Equal(got, data):
-				stale = append(stale, shown+" (differs)")
-				fmt.Fprint(env.Stdout, string(diff.Diff(shown, got, shown+" (rendered)", data)))
-			}
+		got, err := outtree.ReadFile(rc.out, p, int64(len(data))+maxCompared)
+		var pe *outtree.PathError
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			rc.stale = append(rc.stale, shown+" (missing)")
+			fmt.Fprint(&rc.diffs, string(diff.Diff(shown, nil, shown+" (rendered)", data)))
+		case errors.As(err, &pe) && errors.Is(err, outtree.ErrTooLarge):
+			rc.report(shown, "differs: larger than the rendered file by over 1 MiB")
+		case errors.As(err, &pe):
+			rc.report(filepath.ToSlash(pe.Path), pe.What())
+		case err != nil:
+			rc.err = exit(ExitUsage, fmt.Errorf("render --check: %w", err))
+			return
+		case !bytes.Equal(got, data):
+			rc.stale = append(rc.stale, shown+" (differs)")
+			fmt.Fprint(&rc.diffs, string(diff.Diff(shown, got, shown+" (rendered)", data)))
 		}
 	}
-	if pending, _ := outtree.Pending(out); len(pending) > 0 {
+}
+
+// finish prints the diffs and the summary: exit 1 if anything is stale.
+func (rc *renderCheck) finish(env *Env) error {
+	if rc.err != nil {
+		return rc.err
+	}
+	if _, err := env.Stdout.Write(rc.diffs.Bytes()); err != nil {
+		return exit(ExitUsage, fmt.Errorf("render --check: %w", err))
+	}
+	if pending, _ := outtree.Pending(rc.out); len(pending) > 0 {
 		fmt.Fprintf(env.Stderr, "plat: %s holds what an interrupted render left (%s); plat render there restores or removes it\n",
-			filepath.ToSlash(out), filepath.ToSlash(filepath.Base(pending[0])))
+			filepath.ToSlash(rc.out), filepath.ToSlash(filepath.Base(pending[0])))
 	}
-	if len(stale) == 0 {
-		fmt.Fprintf(env.Stderr, "plat: %s is up to date\n", filepath.ToSlash(out))
+	if len(rc.stale) == 0 {
+		fmt.Fprintf(env.Stderr, "plat: %s is up to date\n", filepath.ToSlash(rc.out))
 		return nil
 	}
 	fmt.Fprintf(env.Stderr, "plat: %d %s out of date:\n  %s\nrun plat render without --check to update them\n",
-		len(stale), plural(len(stale), "file"), strings.Join(stale, "\n  "))
+		len(rc.stale), plural(len(rc.stale), "file"), strings.Join(rc.stale, "\n  "))
 	return exit(ExitFail, nil)
 }
