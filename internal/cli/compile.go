@@ -93,8 +93,9 @@ func compileEachAndCheck(cmd *cobra.Command, c *compiler.Compiler, in compiler.I
 	return res, diags, nil
 }
 
-// raiseHeap lets a run over a tree of stacks collect less often
-// (startheap.Raise): from batchStacks stacks on, the heap goal is batchHeap.
+// raiseHeap lets a run over a tree of stacks (validate, render, diff,
+// inventory) collect less often (startheap.Raise): from batchStacks stacks
+// on, the heap goal is batchHeap.
 // A single stack, or a few, keeps plat's start-up setting.
 func raiseHeap(stacks int) {
 	if stacks >= batchStacks {

@@ -76,6 +76,7 @@ Exit status: 1 when some stack would stop compiling under the new catalog,
 		if err != nil {
 			return err
 		}
+		raiseHeap(len(paths))
 		rep, err := inventory.Diff(cmd.Context(), paths, opts)
 		if err != nil {
 			return exit(ExitUsage, fmt.Errorf("diff: %w", err))

@@ -89,6 +89,7 @@ version (docs/inventory.md). Exit status: 0, or 2 for usage and I/O errors
 		if err != nil {
 			return err
 		}
+		raiseHeap(len(paths))
 		inv, err := inventory.Build(cmd.Context(), paths, opts)
 		if err != nil {
 			return exit(ExitUsage, fmt.Errorf("inventory: %w", err))
