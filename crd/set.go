@@ -11,17 +11,11 @@ package crd
 
 import (
 	"bufio"
-	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path"
-	"path/filepath"
-	"regexp"
 	"runtime"
 	"sort"
 	"strings"
@@ -35,10 +29,8 @@ import (
 	"k8s.io/apiextensions-apiserver/pkg/apiserver/validation"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	celconfig "k8s.io/apiserver/pkg/apis/cel"
-	"sigs.k8s.io/yaml"
 
 	"github.com/platdev/plat/internal/userfile"
-	"github.com/platdev/plat/internal/yamlpos"
 )
 
 // MaxFileSize bounds each file read from a --crds directory: provider CRD files
@@ -298,57 +290,6 @@ func (s *Set) parseFile(p string) (map[schema.GroupKind]*kind, error) {
 	return kinds, nil
 }
 
-// cacheVersion changes whenever what decode keeps changes (see slim).
-const cacheVersion = "v1"
-
-// decode returns the (slimmed) CRDs of a file's content, from the cache when it
-// has them.
-func (s *Set) decode(b []byte) ([]apiextensionsv1.CustomResourceDefinition, error) {
-	var cached string
-	if s.cache != "" {
-		sum := sha256.Sum256(b)
-		cached = filepath.Join(s.cache, cacheVersion+"-"+hex.EncodeToString(sum[:])+".json")
-		if j, err := os.ReadFile(cached); err == nil {
-			var crds []apiextensionsv1.CustomResourceDefinition
-			if json.Unmarshal(j, &crds) == nil {
-				return crds, nil
-			}
-		}
-	}
-	var crds []apiextensionsv1.CustomResourceDefinition
-	for _, doc := range yamlpos.SplitDocuments(b) {
-		var crd apiextensionsv1.CustomResourceDefinition
-		if err := yaml.Unmarshal(slim(doc), &crd); err != nil {
-			return nil, err
-		}
-		crds = append(crds, crd)
-	}
-	if cached != "" {
-		writeCache(cached, crds)
-	}
-	return crds, nil
-}
-
-// writeCache stores crds at path atomically; failures only cost speed later.
-func writeCache(path string, crds []apiextensionsv1.CustomResourceDefinition) {
-	j, err := json.Marshal(crds)
-	if err != nil {
-		return
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return
-	}
-	_, werr := tmp.Write(j)
-	cerr := tmp.Close()
-	if werr != nil || cerr != nil || os.Rename(tmp.Name(), path) != nil {
-		os.Remove(tmp.Name())
-	}
-}
-
 // Prepare loads, concurrently, the schemas (CEL rules included) of every kind
 // objs use, so that validating them afterwards only validates. Calling it is
 // optional; Validate loads what it needs.
@@ -470,85 +411,5 @@ func (s *Set) Kinds() []schema.GroupKind {
 		}
 		return out[i].Kind < out[j].Kind
 	})
-	return out
-}
-
-// statusSubresource matches the status subresource as controller-gen writes it.
-var statusSubresource = regexp.MustCompile(`(?m)^ *subresources:\s*\n *status: \{\}\s*$`)
-
-// slim drops from a CRD's YAML what validating a create request does not read:
-// descriptions, and the status schema of versions whose status is a subresource
-// (the API server ignores status on create then). It works on text because YAML
-// decoding is the main cost of loading a kind, and a provider's CRDs are mostly
-// descriptions and status (atProvider) schemas.
-func slim(doc []byte) []byte {
-	doc = stripDescriptions(doc)
-	schemas := bytes.Count(doc, []byte("openAPIV3Schema:"))
-	if schemas == 0 || len(statusSubresource.FindAllIndex(doc, -1)) != schemas {
-		return doc
-	}
-	return stripStatusSchema(doc)
-}
-
-// stripStatusSchema drops openAPIV3Schema.properties.status of every version.
-func stripStatusSchema(b []byte) []byte {
-	out := make([]byte, 0, len(b))
-	root := -1 // indentation of the current openAPIV3Schema key
-	inProps := false
-	skip := -1
-	for line := range bytes.Lines(b) {
-		body := bytes.TrimLeft(line, " ")
-		indent := len(line) - len(body)
-		key := bytes.TrimRight(body, " \r\n")
-		if skip >= 0 {
-			if len(key) == 0 || indent > skip {
-				continue
-			}
-			skip = -1
-		}
-		switch {
-		case len(key) == 0:
-		case bytes.Equal(key, []byte("openAPIV3Schema:")):
-			root, inProps = indent, false
-		case root >= 0 && indent <= root:
-			root, inProps = -1, false
-		case root >= 0 && indent == root+2:
-			inProps = bytes.Equal(key, []byte("properties:"))
-		case inProps && indent == root+4 && bytes.Equal(key, []byte("status:")):
-			skip = indent
-			continue
-		}
-		out = append(out, line...)
-	}
-	return out
-}
-
-// stripDescriptions drops the description of every schema from a CRD's YAML
-// before it is decoded. Descriptions are two thirds of a provider CRD's bytes and
-// play no part in validation; YAML decoding is the main cost of loading a kind.
-// A line "description: VALUE" (a scalar on the key's line, possibly continued on
-// more-indented lines) goes; "description:" with nothing after it is a property
-// named description and stays, as do list items ("- description: ...").
-func stripDescriptions(b []byte) []byte {
-	out := make([]byte, 0, len(b)/2)
-	skip := -1 // indentation of the description being dropped
-	for line := range bytes.Lines(b) {
-		body := bytes.TrimLeft(line, " ")
-		indent := len(line) - len(body)
-		if skip >= 0 {
-			if len(bytes.TrimSpace(line)) == 0 || indent > skip {
-				continue
-			}
-			skip = -1
-		}
-		if v, ok := bytes.CutPrefix(body, []byte("description:")); ok {
-			v = bytes.TrimSpace(v)
-			if len(v) > 0 && v[0] != '{' && v[0] != '[' && v[0] != '&' && v[0] != '*' && v[0] != '#' {
-				skip = indent
-				continue
-			}
-		}
-		out = append(out, line...)
-	}
 	return out
 }
