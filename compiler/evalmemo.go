@@ -46,6 +46,18 @@ type evaluated struct {
 	inputs  map[string]any
 	objects []map[string]any
 	outErr  error
+
+	trace       *valueTrace // for target traceTarget
+	traceTarget string
+}
+
+// traced returns the render record's trace of the evaluation for target
+// (sources.go); it is shared, not copied: its readers do not modify it.
+func (e *evaluated) traced(t *Template, target string) *valueTrace {
+	if e.trace == nil || e.traceTarget != target {
+		e.trace, e.traceTarget = traceValue(t, e.v, target), target
+	}
+	return e.trace
 }
 
 func (e *evaluated) guardrails() ([]guardrail, error) {

@@ -28,16 +28,14 @@ import (
 // maxTraceDepth bounds how far references are followed through the template.
 const maxTraceDepth = 8
 
-// traceOrigin returns the origin of v, a value of resource r's evaluated
-// template; ok is false when v is a struct or list that is no reference (its
-// fields have origins of their own).
-func (s *stackCompiler) traceOrigin(r *resource, v cue.Value) (record.Origin, bool) {
-	// What an expression of the template reaches is the same for every
-	// resource of the template: it is worked out once per field and
-	// expression (path and position in the template), and only whether the
-	// stack sets the parameter is looked up per resource.
+// originOf returns the origin of v, a value of t evaluated, for any resource:
+// what an expression of the template reaches is the same for every resource
+// of the template, so it is worked out once per field and expression (path
+// and position in the template); only whether the stack sets a parameter is
+// looked up per resource (resolve). final is false when v is a struct or list
+// that is no reference (its fields have origins of their own).
+func (t *Template) originOf(v cue.Value) cachedOrigin {
 	key := v.Path().String() + "@" + v.Pos().String()
-	t := r.tmpl
 	o, ok := t.origins[key]
 	if !ok {
 		o = templateOrigin(v)
@@ -46,10 +44,15 @@ func (s *stackCompiler) traceOrigin(r *resource, v cue.Value) (record.Origin, bo
 		}
 		t.origins[key] = o
 	}
+	return o
+}
+
+// resolve is o's origin for resource r.
+func (s *stackCompiler) resolve(r *resource, o cachedOrigin) record.Origin {
 	if o.param != "" {
-		return s.paramOrigin(r, o.param), true
+		return s.paramOrigin(r, o.param)
 	}
-	return o.origin, o.final
+	return o.origin
 }
 
 // cachedOrigin is the origin of a template's expression, for any resource:
@@ -254,9 +257,57 @@ func withNode(with *Node, p string) *Node {
 	return n
 }
 
-// traceResource records where r's rendered values come from; v is r's
-// evaluated template.
-func (s *stackCompiler) traceResource(r *resource, v cue.Value, target string) {
+// valueTrace is what a resource's render record reads from its evaluated
+// template: the decoded parameters and the template origin of every rendered
+// value. It is the same for every resource sharing the evaluation
+// (evalmemo.go), so it is read once per evaluation; traceResource adds what is
+// the resource's own (whether and where the stack sets each parameter).
+// Readers do not modify it.
+type valueTrace struct {
+	params  map[string]any
+	inputs  []tracedValue   // terraform.inputs, by input name
+	objects [][]tracedValue // crossplane.resources, by field path per object
+}
+
+type tracedValue struct {
+	path string
+	o    cachedOrigin
+}
+
+// traceValue reads v's trace for target.
+func traceValue(t *Template, v cue.Value, target string) *valueTrace {
+	tr := &valueTrace{}
+	_ = v.LookupPath(pathParameters).Decode(&tr.params)
+	switch target {
+	case "terraform":
+		it, err := v.LookupPath(pathTfInputs).Fields()
+		if err != nil {
+			break
+		}
+		for it.Next() {
+			o := t.originOf(it.Value())
+			if !o.final {
+				o = structOrigin(t, it.Value())
+			}
+			tr.inputs = append(tr.inputs, tracedValue{unquote(it.Selector().String()), o})
+		}
+	case "crossplane":
+		list, err := v.LookupPath(pathCpResources).List()
+		if err != nil {
+			break
+		}
+		for list.Next() {
+			var fields []tracedValue
+			traceFields(t, list.Value(), "", &fields, 0)
+			tr.objects = append(tr.objects, fields)
+		}
+	}
+	return tr
+}
+
+// traceResource records where r's rendered values come from; tr is the trace
+// of r's evaluated template.
+func (s *stackCompiler) traceResource(r *resource, tr *valueTrace, target string) {
 	rec := &record.Resource{Name: r.name, Template: r.tmpl.Name, Parameters: map[string]record.Param{}, With: map[string]any{}}
 	pos := r.posOf("")
 	if f := r.node.field("with"); f == nil {
@@ -266,9 +317,7 @@ func (s *stackCompiler) traceResource(r *resource, v cue.Value, target string) {
 	if r.with != nil && r.with.Kind == KindMap {
 		rec.With = r.with.Go().(map[string]any)
 	}
-	var params map[string]any
-	_ = v.LookupPath(pathParameters).Decode(&params)
-	for k, val := range params {
+	for k, val := range tr.params {
 		p := record.Param{Value: val}
 		if n := withNode(r.with, k); n != nil {
 			p.Set, p.Field, p.Line, p.Col = true, fmt.Sprintf("spec.resources[%d].with.%s", r.index, k), n.Pos.Line, n.Pos.Col
@@ -281,24 +330,12 @@ func (s *stackCompiler) traceResource(r *resource, v cue.Value, target string) {
 			"name": {Origin: record.OriginContext},
 			"tags": {Origin: record.OriginContext},
 		}
-		it, err := v.LookupPath(pathTfInputs).Fields()
-		if err != nil {
-			break
-		}
-		for it.Next() {
-			o, ok := s.traceOrigin(r, it.Value())
-			if !ok {
-				o = s.structOrigin(r, it.Value())
-			}
-			rec.Inputs[unquote(it.Selector().String())] = o
+		for _, in := range tr.inputs {
+			rec.Inputs[in.path] = s.resolve(r, in.o)
 		}
 	case "crossplane":
-		list, err := v.LookupPath(pathCpResources).List()
-		if err != nil {
-			break
-		}
-		for i := 0; list.Next(); i++ {
-			obj := record.Object{Fields: map[string]record.Origin{}}
+		for i, fields := range tr.objects {
+			obj := record.Object{Fields: make(map[string]record.Origin, len(fields))}
 			if i < len(r.objects) {
 				o := r.objects[i]
 				obj.APIVersion, _ = o["apiVersion"].(string)
@@ -308,7 +345,9 @@ func (s *stackCompiler) traceResource(r *resource, v cue.Value, target string) {
 					obj.Namespace, _ = m["namespace"].(string)
 				}
 			}
-			s.traceFields(r, list.Value(), "", obj.Fields, 0)
+			for _, f := range fields {
+				obj.Fields[f.path] = s.resolve(r, f.o)
+			}
 			rec.Objects = append(rec.Objects, obj)
 		}
 	}
@@ -317,40 +356,46 @@ func (s *stackCompiler) traceResource(r *resource, v cue.Value, target string) {
 
 // structOrigin is the origin of a struct or list input that is no reference as
 // a whole: derived from the parameters its fields read, else context or
-// constant.
-func (s *stackCompiler) structOrigin(r *resource, v cue.Value) record.Origin {
-	fields := map[string]record.Origin{}
-	s.traceFields(r, v, "", fields, 0)
+// constant. It holds for every resource: a field that is a parameter counts
+// as that parameter, wherever it is set.
+func structOrigin(t *Template, v cue.Value) cachedOrigin {
+	var fields []tracedValue
+	traceFields(t, v, "", &fields, 0)
 	params := map[string]bool{}
 	ctx := false
-	for _, o := range fields {
-		if o.Parameter != "" {
-			params[o.Parameter] = true
+	for _, f := range fields {
+		if f.o.param != "" {
+			params[f.o.param] = true
+			continue
 		}
-		for _, p := range o.Parameters {
+		if f.o.origin.Parameter != "" {
+			params[f.o.origin.Parameter] = true
+		}
+		for _, p := range f.o.origin.Parameters {
 			params[p] = true
 		}
-		ctx = ctx || o.Origin == record.OriginContext
+		ctx = ctx || f.o.origin.Origin == record.OriginContext
 	}
-	if len(params) > 0 {
+	o := record.Origin{Origin: record.OriginConstant}
+	switch {
+	case len(params) > 0:
 		ps := make([]string, 0, len(params))
 		for p := range params {
 			ps = append(ps, p)
 		}
 		sort.Strings(ps)
-		return record.Origin{Origin: record.OriginDerived, Parameters: ps}
+		o = record.Origin{Origin: record.OriginDerived, Parameters: ps}
+	case ctx:
+		o = record.Origin{Origin: record.OriginContext}
 	}
-	if ctx {
-		return record.Origin{Origin: record.OriginContext}
-	}
-	return record.Origin{Origin: record.OriginConstant}
+	return cachedOrigin{origin: o, final: true}
 }
 
-// traceFields records the origin of every field below v, at path.
-func (s *stackCompiler) traceFields(r *resource, v cue.Value, path string, out map[string]record.Origin, depth int) {
+// traceFields appends the origin of every field below v, at path.
+func traceFields(t *Template, v cue.Value, path string, out *[]tracedValue, depth int) {
 	if path != "" {
-		if o, ok := s.traceOrigin(r, v); ok {
-			out[path] = o
+		if o := t.originOf(v); o.final {
+			*out = append(*out, tracedValue{path, o})
 			return
 		}
 	}
@@ -364,7 +409,7 @@ func (s *stackCompiler) traceFields(r *resource, v cue.Value, path string, out m
 			return
 		}
 		for it.Next() {
-			s.traceFields(r, it.Value(), record.Join(path, unquote(it.Selector().String())), out, depth+1)
+			traceFields(t, it.Value(), record.Join(path, unquote(it.Selector().String())), out, depth+1)
 		}
 	case cue.ListKind:
 		list, err := v.List()
@@ -372,7 +417,7 @@ func (s *stackCompiler) traceFields(r *resource, v cue.Value, path string, out m
 			return
 		}
 		for i := 0; list.Next(); i++ {
-			s.traceFields(r, list.Value(), path+"["+strconv.Itoa(i)+"]", out, depth+1)
+			traceFields(t, list.Value(), path+"["+strconv.Itoa(i)+"]", out, depth+1)
 		}
 	}
 }

@@ -375,7 +375,7 @@ func (s *stackCompiler) resources(list *Node, m stackMeta, tags map[string]strin
 		// the garbage collector rescan all of them on every cycle.
 		r.inputs, r.objects, r.outErr = e.outputs(t, m.target)
 		if !s.validate && r.outErr == nil {
-			s.traceResource(r, v, m.target)
+			s.traceResource(r, e.traced(t, m.target), m.target)
 		}
 	}
 	return out
