@@ -85,6 +85,12 @@ type Input struct {
 	// render is still reported. Crossplane files are still produced, since
 	// checks against CRDs read them.
 	Validate bool
+	// Digests leaves out the text of Terraform files: each such File's Data is
+	// a SHA-256 digest of the document it would encode, so that two renders
+	// can be compared without encoding either (plat diff without --diff).
+	// Equal digests mean equal files, in either syntax. Everything that would
+	// stop a render is still reported.
+	Digests bool
 	// Cost estimates every stack's monthly cost into Result.Costs. Stacks a
 	// budget applies to are estimated anyway, for the org.budget guardrail.
 	Cost bool
@@ -180,7 +186,7 @@ func (c *Compiler) compileOne(ctx context.Context, in Input, src Source) compile
 	if in.Registry != nil {
 		reg = *in.Registry
 	}
-	sc := &stackCompiler{c: c, file: src.Name, now: in.Now, waiverWarning: in.WaiverWarning, reg: reg, format: in.Format, validate: in.Validate, wantCost: in.Cost}
+	sc := &stackCompiler{c: c, file: src.Name, now: in.Now, waiverWarning: in.WaiverWarning, reg: reg, format: in.Format, validate: in.Validate, digests: in.Digests, wantCost: in.Cost}
 	x := compiled{file: src.Name, st: sc.compile(src.Data), namePos: sc.namePos}
 	x.diags = sc.diags
 	if in.Cost {

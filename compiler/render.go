@@ -113,16 +113,27 @@ func (s *stackCompiler) renderTerraform(m stackMeta, tags map[string]string, rs 
 		// Everything a render could refuse, without writing the files.
 		return nil, doc.check()
 	}
+	if s.digests {
+		if err := doc.check(); err != nil {
+			return nil, err
+		}
+	}
 	dir := m.name + "/"
 	var files []File
 	for _, f := range doc.files {
 		var data []byte
 		var err error
-		if s.format == FormatJSON {
+		switch {
+		case s.digests:
+			data, err = f.digest()
+		case s.format == FormatJSON:
 			data, err = f.json(fmt.Sprintf("%s Source: %s", Header, HeaderName(sourceName(s.file))))
+		default:
+			data, err = f.hcl(s.header("#") + "\n")
+		}
+		if s.format == FormatJSON {
 			f.name += ".tf.json"
 		} else {
-			data, err = f.hcl(s.header("#") + "\n")
 			f.name += ".tf"
 		}
 		if err != nil {

@@ -52,3 +52,75 @@ func TestHeaderName(t *testing.T) {
 		}
 	}
 }
+
+// TestDigestsCompareAsFiles: with Input.Digests, two renders' Terraform files
+// have equal digests only when their text is equal (exactly when, for HCL), over
+// variants of one stack that change nothing (a comment), a value, the order
+// of resources, the region and the set of resources; and the diagnostics are
+// a render's.
+func TestDigestsCompareAsFiles(t *testing.T) {
+	c := newCompiler(t)
+	const head = "apiVersion: plat/v1\nkind: Stack\nmetadata: {name: shop, team: payments, environment: dev, costCenter: CC-1234}\nspec:\n  target: terraform\n"
+	variants := []string{
+		head + "  region: eu-west-1\n  resources:\n    - {name: db, template: postgres}\n    - {name: q, template: queue}\n",
+		head + "  region: eu-west-1 # a comment\n  resources:\n    - {name: db, template: postgres}\n    - {name: q, template: queue}\n",
+		head + "  region: eu-west-1\n  resources:\n    - {name: db, template: postgres, with: {storageGB: 50}}\n    - {name: q, template: queue}\n",
+		head + "  region: eu-west-1\n  resources:\n    - {name: q, template: queue}\n    - {name: db, template: postgres}\n",
+		head + "  region: us-east-1\n  resources:\n    - {name: db, template: postgres}\n    - {name: q, template: queue}\n",
+		head + "  region: eu-west-1\n  resources:\n    - {name: db, template: postgres}\n",
+	}
+	for _, format := range []compiler.Format{compiler.FormatHCL, compiler.FormatJSON} {
+		texts := make([]map[string][]byte, len(variants))
+		sums := make([]map[string][]byte, len(variants))
+		for i, v := range variants {
+			for _, digests := range []bool{false, true} {
+				in := compiler.Input{Stacks: []compiler.Source{{Name: "platform.yaml", Data: []byte(v)}}, Now: now, Format: format, Digests: digests}
+				res, diags := c.Compile(context.Background(), in)
+				if diags.HasErrors() || len(res.Stacks) != 1 {
+					t.Fatalf("variant %d: %v", i, diags)
+				}
+				files := map[string][]byte{}
+				for _, f := range res.Stacks[0].Files {
+					files[f.Path] = f.Data
+				}
+				if digests {
+					sums[i] = files
+				} else {
+					texts[i] = files
+				}
+			}
+			if len(sums[i]) != len(texts[i]) {
+				t.Fatalf("variant %d: %d files with digests, %d without", i, len(sums[i]), len(texts[i]))
+			}
+			for p := range texts[i] {
+				if _, ok := sums[i][p]; !ok {
+					t.Fatalf("variant %d: %s has no digest", i, p)
+				}
+			}
+		}
+		differ := 0
+		for i := range variants {
+			for j := range variants {
+				for p, a := range texts[i] {
+					b, ok := texts[j][p]
+					if !ok {
+						continue
+					}
+					same := string(a) == string(b)
+					if !same {
+						differ++
+					}
+					// Equal digests mean equal text; for HCL the converse holds
+					// too (JSON objects ignore the order of their members, so
+					// reordered resources give the same .tf.json text).
+					if sameSum := string(sums[i][p]) == string(sums[j][p]); (sameSum && !same) || (format == compiler.FormatHCL && same && !sameSum) {
+						t.Errorf("format %d, %s of variants %d and %d: text equal %v, digests equal %v", format, p, i, j, same, sameSum)
+					}
+				}
+			}
+		}
+		if differ == 0 {
+			t.Fatal("no variant changed a file")
+		}
+	}
+}

@@ -23,6 +23,7 @@ type stackCompiler struct {
 	reg      Registry
 	format   Format
 	validate bool // Input.Validate
+	digests  bool // Input.Digests
 	wantCost bool // estimate the stack's cost (Input.Cost, or a budget applies)
 	diags    Diagnostics
 	namePos  Pos

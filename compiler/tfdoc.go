@@ -1,8 +1,10 @@
 package compiler
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -158,6 +160,42 @@ func traversal(ref string) hcl.Traversal {
 
 // json encodes the file in Terraform's JSON syntax, with comment as its "//"
 // property (the JSON syntax's comment). Properties are sorted by name.
+// digest is a SHA-256 of f's model: every item in order, as the encoders read
+// it (blank lines, blocks and their labels, references, and values as JSON,
+// whose objects have sorted keys as the HCL encoding's do). Two files with
+// equal digests encode to the same bytes, in either syntax.
+func (f *tfFile) digest() ([]byte, error) {
+	h := sha256.New()
+	if err := f.body.digest(h); err != nil {
+		return nil, err
+	}
+	return h.Sum(nil), nil
+}
+
+func (b tfBody) digest(w io.Writer) error {
+	for _, it := range b {
+		switch {
+		case it.blank:
+			io.WriteString(w, "\x00blank\n")
+		case it.block != nil:
+			fmt.Fprintf(w, "\x00block %q %q {\n", it.block.typ, it.block.labels)
+			if err := it.block.body.digest(w); err != nil {
+				return err
+			}
+			io.WriteString(w, "\x00}\n")
+		case it.value.ref != "":
+			fmt.Fprintf(w, "\x00ref %q %q\n", it.name, it.value.ref)
+		default:
+			data, err := json.Marshal(it.value.data)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(w, "\x00attr %q %s\n", it.name, data)
+		}
+	}
+	return nil
+}
+
 func (f *tfFile) json(comment string) ([]byte, error) {
 	obj := f.body.jsonObject()
 	obj["//"] = comment

@@ -176,7 +176,10 @@ type side struct {
 }
 
 func compileSide(ctx context.Context, c *compiler.Compiler, src compiler.Source, d declared, o DiffOptions, now time.Time) side {
-	res, ds := c.Compile(ctx, compiler.Input{Stacks: []compiler.Source{src}, Now: now, Registry: o.Registry})
+	// Without --diff only whether files differ is reported: digests of the
+	// Terraform files compare as the files would, and cost a fraction of
+	// encoding them.
+	res, ds := c.Compile(ctx, compiler.Input{Stacks: []compiler.Source{src}, Now: now, Registry: o.Registry, Digests: !o.Diff})
 	sd := side{diags: ds, modules: map[string]*Module{}}
 	if !ds.HasErrors() && len(res.Stacks) == 1 {
 		sd.ok, sd.files = true, res.Stacks[0].Files
