@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -340,7 +342,7 @@ func (c *Compiler) templateProviders(t *Template, list cue.Value) error {
 	if err := list.Decode(&t.Providers); err != nil {
 		return fmt.Errorf("catalog: %s: terraform.providers: %s", t.file, errorText(err))
 	}
-	declared := sortedKeys(c.platform.Terraform.Providers)
+	declared := slices.Sorted(maps.Keys(c.platform.Terraform.Providers))
 	seen := map[string]bool{}
 	for i, name := range t.Providers {
 		at := t.file

@@ -3,10 +3,12 @@ package compiler
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"math/big"
 	"path"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -158,7 +160,7 @@ func (s *stackCompiler) rootModule(tags map[string]string, mods []module, rs []*
 			used[p] = true
 		}
 	}
-	names := sortedKeys(used)
+	names := slices.Sorted(maps.Keys(used))
 
 	var versions tfBody
 	tb := newBlock("terraform")
@@ -202,7 +204,7 @@ func (s *stackCompiler) rootModule(tags map[string]string, mods []module, rs []*
 		b.body.attr("version", mod.version)
 		b.body.blankLine()
 		b.body.attr("name", mod.inputs["name"])
-		for _, k := range sortedKeys(mod.inputs) {
+		for _, k := range slices.Sorted(maps.Keys(mod.inputs)) {
 			if k == "name" || k == "tags" {
 				continue
 			}
@@ -256,7 +258,7 @@ func (s *stackCompiler) providerBlock(name string, p Provider, tags map[string]a
 	}
 	pb := newBlock("provider", name)
 	var blocks []string
-	for _, k := range sortedKeys(cfg) {
+	for _, k := range slices.Sorted(maps.Keys(cfg)) {
 		if isBlock[k] {
 			blocks = append(blocks, k)
 			continue
@@ -280,7 +282,7 @@ func (s *stackCompiler) providerBlock(name string, p Provider, tags map[string]a
 				return nil, fmt.Errorf("provider %s: config.%s[%d] is a block, so it must be an object, not %s", name, k, i, kindOf(e))
 			}
 			nb := newBlock(k)
-			for _, bk := range sortedKeys(body) {
+			for _, bk := range slices.Sorted(maps.Keys(body)) {
 				setting(&nb.body, bk, body[bk], tags)
 			}
 			pb.body.block(nb)
@@ -396,7 +398,7 @@ func (s *stackCompiler) checkLabels(r *resource, tags map[string]string, objs []
 		meta, _ := o["metadata"].(map[string]any)
 		labels, _ := meta["labels"].(map[string]any)
 		var missing []string
-		for _, k := range sortedStrings(tags) {
+		for _, k := range slices.Sorted(maps.Keys(tags)) {
 			if labels[k] != tags[k] {
 				missing = append(missing, "label "+k)
 			}
@@ -404,7 +406,7 @@ func (s *stackCompiler) checkLabels(r *resource, tags map[string]string, objs []
 		if spec, ok := o["spec"].(map[string]any); ok {
 			if fp, ok := spec["forProvider"].(map[string]any); ok {
 				if t, ok := fp["tags"].(map[string]any); ok {
-					for _, k := range sortedStrings(tags) {
+					for _, k := range slices.Sorted(maps.Keys(tags)) {
 						if t[k] != tags[k] {
 							missing = append(missing, "tag "+k)
 						}

@@ -6,7 +6,6 @@ package compiler
 import (
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -439,13 +438,4 @@ func plainError(err error) string {
 		msg = msg[:i]
 	}
 	return msg
-}
-
-func sortedStrings(m map[string]string) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }

@@ -8,7 +8,9 @@ package compiler
 
 import (
 	"encoding/json"
+	"maps"
 	"path"
+	"slices"
 	"strings"
 
 	"cuelang.org/go/cue"
@@ -143,7 +145,10 @@ func contextFields(f *ast.File, keep func(ast.Decl) bool) []string {
 	if all {
 		return nil
 	}
-	return sortedKeys(names)
+	if len(names) == 0 {
+		return []string{} // reads no field; nil would mean every field
+	}
+	return slices.Sorted(maps.Keys(names))
 }
 
 // buildWith evaluates a template file in one go, resolving the schemas'

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -170,7 +172,7 @@ func (s *stackCompiler) waivers(list *Node, known map[string]map[string]Guardrai
 		rules, ok := known[res.Str]
 		if !ok {
 			s.add(res.Pos, SeverityError, IDWaiverResource, "", fmt.Sprintf("waiver for unknown resource %q", res.Str),
-				"resources of this stack: "+strings.Join(sortedKeys(known), ", "))
+				"resources of this stack: "+strings.Join(slices.Sorted(maps.Keys(known)), ", "))
 			continue
 		}
 		g, ok := rules[id.Str]
@@ -178,7 +180,7 @@ func (s *stackCompiler) waivers(list *Node, known map[string]map[string]Guardrai
 			if og, isOrg := orgIDs[id.Str]; isOrg {
 				g = og
 			} else {
-				ids := sortedKeys(rules)
+				ids := slices.Sorted(maps.Keys(rules))
 				msg := fmt.Sprintf("resource %s has no guardrail %q", res.Str, id.Str)
 				if sug := suggest(id.Str, ids); sug != "" {
 					msg += fmt.Sprintf("; did you mean %q?", sug)

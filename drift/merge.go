@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -206,7 +207,7 @@ func crossCheck(shards []NamedReport) []string {
 			got[d] = append(got[d], nr.Name)
 		}
 	}
-	for _, d := range sortedKeys(want) {
+	for _, d := range slices.Sorted(maps.Keys(want)) {
 		switch n := len(got[d]); {
 		case n == 0:
 			problems = append(problems, fmt.Sprintf("stack %s is covered by no shard", d))
@@ -214,7 +215,7 @@ func crossCheck(shards []NamedReport) []string {
 			problems = append(problems, fmt.Sprintf("stack %s is in the pass %d times but covered %d times (%s)", d, want[d], n, strings.Join(got[d], ", ")))
 		}
 	}
-	for _, d := range sortedKeys(got) {
+	for _, d := range slices.Sorted(maps.Keys(got)) {
 		if want[d] == 0 {
 			problems = append(problems, fmt.Sprintf("stack %s is covered (%s) but not in the pass", d, strings.Join(got[d], ", ")))
 		}
@@ -227,7 +228,7 @@ type groups map[string][]string
 
 func (g groups) String() string {
 	var parts []string
-	for _, k := range sortedKeys(g) {
+	for _, k := range slices.Sorted(maps.Keys(g)) {
 		parts = append(parts, fmt.Sprintf("%s in %s", k, strings.Join(g[k], ", ")))
 	}
 	return strings.Join(parts, "; ")
@@ -240,15 +241,6 @@ func groupBy(shards []NamedReport, key func(Report) string) groups {
 		g[k] = append(g[k], nr.Name)
 	}
 	return g
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // stackDiff summarises how two stack lists differ, naming a few stacks.

@@ -6,10 +6,11 @@ package kube
 import (
 	"bytes"
 	"encoding/base64"
+	"maps"
 	"math"
 	"reflect"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -59,7 +60,7 @@ func stackSecrets(objs []declared, lives map[listKey]map[string]*unstructured.Un
 func compareObject(decl, live *unstructured.Unstructured, sec *drift.Secrets) []drift.AttributeChange {
 	var out []drift.AttributeChange
 	secret := isSecret(decl)
-	keys := sortedKeys(decl.Object)
+	keys := slices.Sorted(maps.Keys(decl.Object))
 	for _, k := range keys {
 		dv := decl.Object[k]
 		switch k {
@@ -108,7 +109,7 @@ func compare(out []drift.AttributeChange, path string, decl, live any, present b
 			}
 			return append(out, change(path, decl, live, present, sec))
 		}
-		for _, k := range sortedKeys(d) {
+		for _, k := range slices.Sorted(maps.Keys(d)) {
 			lv, ok := l[k]
 			out = compare(out, join(path, sec.Key(k)), d[k], lv, ok, sec)
 		}
@@ -152,7 +153,7 @@ func liveValue(v any, present bool) any {
 func compareSecret(out []drift.AttributeChange, field string, decl, liveData any) []drift.AttributeChange {
 	d, _ := decl.(map[string]any)
 	l, _ := liveData.(map[string]any)
-	for _, k := range sortedKeys(d) {
+	for _, k := range slices.Sorted(maps.Keys(d)) {
 		want, _ := d[k].(string)
 		got, ok := l[k].(string)
 		if field == "stringData" {
@@ -212,13 +213,4 @@ func join(path, key string) string {
 		return path + "." + key
 	}
 	return path + "[" + strconv.Quote(key) + "]"
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -4,9 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -129,7 +130,7 @@ func encodeInline(v any, flow bool, style yaml.Style, asFloat bool) string {
 		return encodeString(x, flow, style)
 	case map[string]any:
 		parts := make([]string, 0, len(x))
-		for _, k := range sortedKeys(x) {
+		for _, k := range slices.Sorted(maps.Keys(x)) {
 			parts = append(parts, encodeKey(k)+": "+encodeInline(x[k], true, 0, false))
 		}
 		return "{" + strings.Join(parts, ", ") + "}"
@@ -150,7 +151,7 @@ func encodeBlock(v any, indent int, nl string) string {
 	var lines []string
 	switch x := v.(type) {
 	case map[string]any:
-		for _, k := range sortedKeys(x) {
+		for _, k := range slices.Sorted(maps.Keys(x)) {
 			c := x[k]
 			if isCollection(c) {
 				lines = append(lines, encodeKey(k)+":"+pad+"  "+encodeBlock(c, indent+2, nl))
@@ -259,15 +260,6 @@ func quoteDouble(s string) string {
 	}
 	b.WriteByte('"')
 	return b.String()
-}
-
-func sortedKeys(m map[string]any) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }
 
 // equal compares decoded YAML values, taking an int64 and a float64 of the

@@ -15,6 +15,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -313,7 +315,7 @@ func (e *editor) fillNull(key, null *yaml.Node, flow bool, v map[string]any) ([]
 	indent := key.Column - 1 + 2
 	at = e.lineEnd(at)
 	var b strings.Builder
-	for _, k := range sortedKeys(v) {
+	for _, k := range slices.Sorted(maps.Keys(v)) {
 		b.WriteString(e.nl + strings.Repeat(" ", indent) + e.field(k, v[k], indent))
 	}
 	return splice(e.src, at, at, b.String()), nil

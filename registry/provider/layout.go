@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -149,7 +150,7 @@ func readPacked(tdir string, a Addr, l Limits) ([]Package, error) {
 			return nil, fmt.Errorf("%s: %w: no archives", vfile, ErrInvalid)
 		}
 		pkg := Package{Addr: a, Version: v}
-		for _, plat := range sortedKeys(doc.Archives) {
+		for _, plat := range slices.Sorted(maps.Keys(doc.Archives)) {
 			ar := doc.Archives[plat]
 			if err := CheckPlatform(plat); err != nil {
 				return nil, fmt.Errorf("%s: %w", vfile, err)
@@ -344,19 +345,10 @@ func lineCol(data []byte, off int64) (int, int) {
 	return line, col
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
-
 // sortedVersions returns m's keys in semantic-version order (invalid ones
 // last, by text).
 func sortedVersions[V any](m map[string]V) []string {
-	keys := sortedKeys(m)
+	keys := slices.Sorted(maps.Keys(m))
 	slices.SortStableFunc(keys, func(a, b string) int {
 		va, vb := "v"+a, "v"+b
 		if semver.IsValid(va) && semver.IsValid(vb) {

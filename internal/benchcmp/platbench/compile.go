@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -143,7 +145,7 @@ func writeStack(dir string, n int) (string, error) {
 	for i := range n {
 		t := genTemplates[i%len(genTemplates)]
 		fmt.Fprintf(&s, "    - name: %s\n      template: %s\n      with:\n", resName(i), t.name)
-		for _, k := range sortedKeys(t.with) {
+		for _, k := range slices.Sorted(maps.Keys(t.with)) {
 			fmt.Fprintf(&s, "        %s: %s\n", k, yamlScalar(t.with[k]))
 		}
 	}
@@ -156,15 +158,6 @@ func yamlScalar(v any) string {
 		return strconv.Quote(s)
 	}
 	return fmt.Sprint(v)
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // writeCUEPeer writes peer.cue: each shipped template turned into a definition,
@@ -236,7 +229,7 @@ func (b *bench) writeCUEPeer(dir string, n int) error {
 	for i := range n {
 		t := genTemplates[i%len(genTemplates)]
 		var params []string
-		for _, k := range sortedKeys(t.with) {
+		for _, k := range slices.Sorted(maps.Keys(t.with)) {
 			params = append(params, fmt.Sprintf("%s: %s", k, yamlScalar(t.with[k])))
 		}
 		fmt.Fprintf(&s, "\t%q: {\n\t\tlet X = #%s & {\n\t\t\tcontext: {stack: \"bench\", resource: %q, name: \"bench-%s\", team: \"payments\", environment: \"prod\", costCenter: \"CC-1234\", region: \"eu-west-1\", namespace: \"payments\", accountId: \"123456789012\", tags: %s, labels: %s}\n\t\t\tparameters: {%s}\n\t\t}\n\t\tterraform: X.terraform\n\t\tcrossplane: X.crossplane\n\t\tviolated: [for g in X.guardrails {g.violated}]\n\t}\n",
