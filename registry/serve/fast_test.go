@@ -350,4 +350,3 @@ func short(s string) string {
 	}
 	return s
 }
-
