@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -78,8 +79,19 @@ func newServer(ctx context.Context, h http.Handler, o Options) *fasthttp.Server 
 	}
 }
 
-// serve answers one request.
+// serve answers one request. A panic is logged and answered 500 on a closed
+// connection, as net/http recovers a handler's panic: fasthttp would let it
+// end the process.
 func (f *front) serve(ctx *fasthttp.RequestCtx) {
+	defer func() {
+		if p := recover(); p != nil {
+			f.log.Error("panic serving request", "remote", ctx.RemoteAddr().String(), "path", string(ctx.Path()), "panic", p, "stack", string(debug.Stack()))
+			ctx.ResetBody()
+			ctx.Response.Header.Reset()
+			ctx.Error("Internal Server Error", fasthttp.StatusInternalServerError)
+			ctx.SetConnectionClose()
+		}
+	}()
 	if len(ctx.Host()) == 0 && ctx.Request.Header.IsHTTP11() {
 		// net/http refuses an HTTP/1.1 request without Host (RFC 9112,
 		// 3.2) before any handler; so does this server.
@@ -109,11 +121,15 @@ func plainPath(uri []byte) bool {
 	if len(uri) == 0 || uri[0] != '/' {
 		return false
 	}
+	query := false
 	for _, c := range uri {
-		if c == '?' {
-			return true
-		}
-		if c <= ' ' || c >= 0x7f || c == '%' {
+		switch {
+		case c <= ' ' || c >= 0x7f:
+			// net/url refuses control bytes anywhere in the target.
+			return false
+		case c == '?':
+			query = true
+		case c == '%' && !query:
 			return false
 		}
 	}

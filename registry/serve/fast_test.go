@@ -350,3 +350,38 @@ func short(s string) string {
 	}
 	return s
 }
+
+// TestFastOddTargets sends request targets with bytes that net/url refuses
+// or that only the converter may decode to the hot routes' paths over a raw
+// connection: each gets an answer (never a crash of the server), and the
+// server answers a plain lookup after them.
+func TestFastOddTargets(t *testing.T) {
+	p := newPair(t, false)
+	addr := strings.TrimPrefix(p.fast, "http://")
+	for _, target := range []string{
+		"/v1/archives/acme/network/aws/1.1.0.tar.gz?expires=1&grant=\x01",
+		"/v1/archives/acme/network/aws/1.1.0.tar.gz?\x7f",
+		"/v1/archives/acme/network/aws/1.1.0.tar.gz?grant=\xff\xfe",
+		"/v1/modules/acme/network/aws/versions?\x00",
+		"/v1/archives/acme/net%00work/aws/1.1.0.tar.gz",
+		"/v1/archives/acme/network/aws/1.1.0.tar.gz?%zz",
+		"/v1/modules/acme/network/aws/versions#frag",
+	} {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn.SetDeadline(time.Now().Add(10 * time.Second))
+		fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", target)
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Errorf("GET %q: no answer: %v", target, err)
+		} else if resp.StatusCode == http.StatusOK || resp.StatusCode >= 500 {
+			t.Errorf("GET %q: %d; want a refusal", target, resp.StatusCode)
+		}
+		conn.Close()
+	}
+	if a := send(t, p.fast, exchange{method: "GET", path: "/v1/modules/acme/network/aws/versions"}); a.status != http.StatusNotFound {
+		t.Errorf("after the odd targets: versions %d %s", a.status, a.body)
+	}
+}
