@@ -286,3 +286,23 @@ func TestAdaptPanic(t *testing.T) {
 		t.Errorf("the panic was not logged: %s", logs)
 	}
 }
+
+// TestHeadLimit: a request head within 16 KiB is served (an ID token and
+// cookies fit), a larger one is answered 431.
+func TestHeadLimit(t *testing.T) {
+	base, _ := serveHandler(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "%d", len(r.Header.Get("Authorization")))
+	}))
+	for size, want := range map[int]int{12 << 10: http.StatusOK, 20 << 10: http.StatusRequestHeaderFieldsTooLarge} {
+		req, _ := http.NewRequest(http.MethodGet, base+"/", nil)
+		req.Header.Set("Authorization", "Bearer "+strings.Repeat("x", size))
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatalf("%d-byte header: %v", size, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("%d-byte header: %d, want %d", size, resp.StatusCode, want)
+		}
+	}
+}
