@@ -211,7 +211,8 @@ var errNotStreamed = errors.New("archive answer was written, not streamed")
 // answer to: it keeps the status and headers ServeContent decides (200, 206,
 // 304, 412, 416, Content-Length, Content-Range, Last-Modified) and takes the
 // body ServeContent copies (io.CopyN, hence ReadFrom) as the Response's
-// Stream, to be read when the server writes it.
+// Stream, to be read when the server writes it, or, for an archive in
+// memory (store.InMemory), as its Body.
 type contentWriter struct{ resp *Response }
 
 func (w contentWriter) Header() http.Header { return w.resp.Header }
@@ -245,6 +246,17 @@ func (w contentWriter) ReadFrom(src io.Reader) (int64, error) {
 	if err != nil {
 		w.resp.over = true
 		return 0, errNotStreamed
+	}
+	if lr, ok := src.(*io.LimitedReader); ok && lr.N == n {
+		if m, ok := lr.R.(store.InMemory); ok {
+			if b := m.Unread(); int64(len(b)) >= n {
+				// A cached archive is the body as it is: it goes out with
+				// the headers in one write. Its capacity is cut to n so
+				// that nothing appends into the cache's bytes.
+				w.resp.Body = b[:n:n]
+				return 0, nil
+			}
+		}
 	}
 	w.resp.Stream, w.resp.Size = src, n
 	return 0, nil
