@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -217,7 +218,7 @@ func (h *Handler) download(resp *Response, r Request, tok *store.Token, key stor
 		return err
 	}
 	h.metrics.downloads.Inc()
-	resp.Header.Set("X-Terraform-Get", loc)
+	resp.Header["X-Terraform-Get"] = []string{loc}
 	if strings.Contains(r.Header("Accept"), "application/json") {
 		b, _ := json.Marshal(map[string]string{"location": loc})
 		b = append(b, '\n')
@@ -230,13 +231,18 @@ func (h *Handler) download(resp *Response, r Request, tok *store.Token, key stor
 	return nil
 }
 
-// archive answers with the archive as a Stream: http.ServeContent decides the
-// status and headers (conditional and range requests) on a contentWriter, and
-// the server reads the archive from the store as it writes it out.
+// archive answers with the archive: a whole archive (no range or
+// condition asked, what tofu and terraform send) directly, as Body when it is
+// in memory (store.InMemory) or as a Stream read from the store as the server
+// writes it; any other request through http.ServeContent, which decides the
+// status and headers (conditional and range requests) on a contentWriter.
 func (h *Handler) archive(resp *Response, r Request, tok *store.Token, key store.Key) error {
-	hr := r.HTTP()
-	q := hr.URL.Query()
-	a, v, err := h.svc.Archive(r.Context(), tok, key, q.Get("expires"), q.Get("grant"))
+	var expires, grant string
+	if raw := r.RawQuery(); raw != "" {
+		q, _ := url.ParseQuery(raw) // as url.URL.Query: malformed pairs are left out
+		expires, grant = q.Get("expires"), q.Get("grant")
+	}
+	a, v, err := h.svc.Archive(r.Context(), tok, key, expires, grant)
 	if err != nil {
 		return err
 	}
@@ -244,6 +250,15 @@ func (h *Handler) archive(resp *Response, r Request, tok *store.Token, key store
 	if r.Method() == http.MethodGet {
 		h.metrics.archives.Inc()
 	}
+	// Canonical keys, as Header.Set would store them; the constant values
+	// are shared slices.
+	resp.Header["Content-Type"] = gzipType
+	resp.Header["Etag"] = []string{`"` + v.SHA256 + `"`}
+	resp.Header["Cache-Control"] = immutable
+	if wholeArchive(r) {
+		return serveWhole(resp, r, a, v.PublishedAt)
+	}
+	hr := r.HTTP()
 	if strings.Contains(hr.Header.Get("Range"), ",") {
 		// Several ranges would be a multipart body that ServeContent writes
 		// from a goroutine it stops on return, before a server could stream
@@ -254,12 +269,63 @@ func (h *Handler) archive(resp *Response, r Request, tok *store.Token, key store
 		c.Header.Del("Range")
 		hr = &c
 	}
-	resp.Header.Set("Content-Type", "application/gzip")
-	resp.Header.Set("ETag", `"`+v.SHA256+`"`)
-	resp.Header.Set("Cache-Control", "private, max-age=31536000, immutable")
 	http.ServeContent(contentWriter{resp}, hr, "", v.PublishedAt, a)
 	if resp.over {
 		return errNotStreamed
+	}
+	return nil
+}
+
+var (
+	gzipType  = []string{"application/gzip"}
+	immutable = []string{"private, max-age=31536000, immutable"}
+	bytesUnit = []string{"bytes"}
+)
+
+// wholeArchive reports whether r asks for the whole archive without
+// conditions: no header that http.ServeContent would act on.
+func wholeArchive(r Request) bool {
+	for _, name := range [...]string{"Range", "If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since"} {
+		if r.Header(name) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// serveWhole answers 200 with the whole archive a and the headers
+// http.ServeContent gives that answer (Last-Modified, Accept-Ranges,
+// Content-Length), which TestWholeArchiveAsServeContent holds it to.
+func serveWhole(resp *Response, r Request, a store.Archive, modtime time.Time) error {
+	var body []byte
+	var size int64
+	if m, ok := a.(store.InMemory); ok {
+		body = m.Unread()
+		body = body[:len(body):len(body)] // nothing appends into the cache's bytes
+		size = int64(len(body))
+	} else {
+		n, err := a.Seek(0, io.SeekEnd)
+		if err != nil {
+			return fmt.Errorf("archive size: %w", err)
+		}
+		if _, err := a.Seek(0, io.SeekStart); err != nil {
+			return fmt.Errorf("archive size: %w", err)
+		}
+		size = n
+	}
+	if !modtime.IsZero() && !modtime.Equal(time.Unix(0, 0)) {
+		resp.Header["Last-Modified"] = []string{modtime.UTC().Format(http.TimeFormat)}
+	}
+	resp.Header["Accept-Ranges"] = bytesUnit
+	resp.Header["Content-Length"] = []string{strconv.FormatInt(size, 10)}
+	resp.Status = http.StatusOK
+	if r.Method() == http.MethodHead {
+		return nil
+	}
+	if body != nil {
+		resp.Body = body
+	} else {
+		resp.Stream, resp.Size = &io.LimitedReader{R: a, N: size}, size
 	}
 	return nil
 }

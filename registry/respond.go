@@ -40,6 +40,8 @@ type Request interface {
 	HTTP() *http.Request
 	// RemoteAddr is the client's address (host:port), for the access log.
 	RemoteAddr() string
+	// RawQuery is the target's query, without '?', as url.URL.RawQuery.
+	RawQuery() string
 }
 
 // Response is the answer a hot route decided: a status, headers and either
@@ -195,6 +197,7 @@ func (r netRequest) Path() string              { return r.r.URL.Path }
 func (r netRequest) Header(name string) string { return r.r.Header.Get(name) }
 func (r netRequest) HTTP() *http.Request       { return r.r }
 func (r netRequest) RemoteAddr() string        { return r.r.RemoteAddr }
+func (r netRequest) RawQuery() string          { return r.r.URL.RawQuery }
 
 // maxServedBody bounds what http.ServeContent may write into a Response
 // through Write: its own short error texts. The archive itself reaches the

@@ -219,6 +219,17 @@ func (r *fastRequest) Path() string {
 	return b2s(uri)
 }
 
+// RawQuery is the target after '?'.
+func (r *fastRequest) RawQuery() string {
+	uri := r.ctx.Request.Header.RequestURI()
+	for i, c := range uri {
+		if c == '?' {
+			return b2s(uri[i+1:])
+		}
+	}
+	return ""
+}
+
 func (r *fastRequest) Header(name string) string { return b2s(r.ctx.Request.Header.Peek(name)) }
 func (r *fastRequest) RemoteAddr() string        { return r.ctx.RemoteAddr().String() }
 
@@ -254,6 +265,7 @@ func (r *doneRequest) Path() string             { return r.path }
 func (r *doneRequest) Header(string) string     { return "" }
 func (r *doneRequest) HTTP() *http.Request      { return nil }
 func (r *doneRequest) RemoteAddr() string       { return r.remote }
+func (r *doneRequest) RawQuery() string         { return "" }
 
 // b2s returns b as a string without copying; the string is valid as long as
 // b is left unchanged.
