@@ -1,13 +1,14 @@
 package registry
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -39,7 +40,7 @@ type Handler struct {
 	access  bool
 	metrics *metrics
 	router  *mux.Router
-	hot     map[string]apiFunc // the endpoints of hotRoute's routes, by route name
+	hot     map[string]respFunc // the endpoints of hotRoute's routes, by route name
 	portal  http.Handler
 }
 
@@ -60,7 +61,7 @@ func NewHandler(svc *Service, o HandlerOptions) *Handler {
 		h.metrics.reg.MustRegister(svc.cfg.OIDC.Collector())
 	}
 	h.router = newRouter(h)
-	h.hot = map[string]apiFunc{routeVersions: h.versions, routeDownload: h.download, routeArchive: h.archive}
+	h.hot = map[string]respFunc{routeVersions: h.versions, routeDownload: h.download, routeArchive: h.archive}
 	return h
 }
 
@@ -106,34 +107,22 @@ func (r *recorder) ReadFrom(src io.Reader) (int64, error) {
 
 func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
-// ServeHTTP implements http.Handler: the router picks the endpoint; every
-// request, routed or not, is counted and (with AccessLog) logged under its
-// route's name.
+// ServeHTTP implements http.Handler: the hot routes are decided by Respond,
+// the rest by the router; every request, routed or not, is counted and (with
+// AccessLog) logged under its route's name.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &recorder{ResponseWriter: w, route: routeNone}
-	if name, key, ok := hotRoute(r.Method, r.URL.Path); ok {
-		rec.route = name
-		h.serveAPI(rec, r, h.hot[name], key) // hotroute.go: the route mux would pick
-	} else {
-		h.router.ServeHTTP(rec, r)
+	if resp, ok := h.Respond(netRequest{r}); ok {
+		resp.write(rec)
+		h.Finish(netRequest{r}, resp, rec.bytes, time.Since(start))
+		return
 	}
+	h.router.ServeHTTP(rec, r)
 	if rec.status == 0 {
 		rec.status = http.StatusOK
 	}
-	d := time.Since(start)
-	h.metrics.observe(rec.route, rec.status, d)
-	if h.access {
-		h.alog.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("method", r.Method),
-			slog.String("path", r.URL.Path),
-			slog.String("route", rec.route),
-			slog.Int("status", rec.status),
-			slog.Int64("bytes", rec.bytes),
-			slog.Duration("duration", d),
-			slog.String("remote", r.RemoteAddr),
-		)
-	}
+	h.record(netRequest{r}, rec.route, rec.status, rec.bytes, time.Since(start))
 }
 
 // notFound answers requests no route matched. mux reports some method
@@ -207,57 +196,137 @@ func (h *Handler) serveAPI(w http.ResponseWriter, r *http.Request, f apiFunc, ke
 	}
 }
 
-func (h *Handler) versions(w http.ResponseWriter, r *http.Request, tok *store.Token, key store.Key) error {
+func (h *Handler) versions(resp *Response, r Request, tok *store.Token, key store.Key) error {
 	e, err := h.svc.versionsEntry(r.Context(), tok, key.Ref)
 	if err != nil {
 		return err
 	}
 	// The header values are shared slices, set without canonicalising the
-	// keys: net/http only reads them, and Set allocated both per request.
-	hd := w.Header()
-	hd["Content-Type"] = jsonType
-	hd["Content-Length"] = e.bodyLen
-	w.Write(e.body)
+	// keys: servers only read them, and Set allocated both per request.
+	resp.Status = http.StatusOK
+	resp.Header["Content-Type"] = jsonType
+	resp.Header["Content-Length"] = e.bodyLen
+	resp.Body = e.body
 	return nil
 }
 
 // download answers both download routes; without a version in the path it is
 // the latest version's location.
-func (h *Handler) download(w http.ResponseWriter, r *http.Request, tok *store.Token, key store.Key) error {
+func (h *Handler) download(resp *Response, r Request, tok *store.Token, key store.Key) error {
 	loc, err := h.svc.Download(r.Context(), tok, key)
 	if err != nil {
 		return err
 	}
 	h.metrics.downloads.Inc()
-	w.Header().Set("X-Terraform-Get", loc)
-	if strings.Contains(r.Header.Get("Accept"), "application/json") {
-		writeJSON(w, http.StatusOK, map[string]string{"location": loc})
+	resp.Header["X-Terraform-Get"] = []string{loc}
+	if strings.Contains(r.Header("Accept"), "application/json") {
+		b, _ := json.Marshal(map[string]string{"location": loc})
+		b = append(b, '\n')
+		resp.Header["Content-Type"] = jsonType
+		resp.Header["Content-Length"] = []string{strconv.Itoa(len(b))}
+		resp.Status, resp.Body = http.StatusOK, b
 		return nil
 	}
-	w.WriteHeader(http.StatusNoContent)
+	resp.Status = http.StatusNoContent
 	return nil
 }
 
-func (h *Handler) archive(w http.ResponseWriter, r *http.Request, tok *store.Token, key store.Key) error {
-	q := r.URL.Query()
-	a, v, err := h.svc.Archive(r.Context(), tok, key, q.Get("expires"), q.Get("grant"))
+// archive answers with the archive: a whole archive (no range or
+// condition asked, what tofu and terraform send) directly, as Body when it is
+// in memory (store.InMemory) or as a Stream read from the store as the server
+// writes it; any other request through http.ServeContent, which decides the
+// status and headers (conditional and range requests) on a contentWriter.
+func (h *Handler) archive(resp *Response, r Request, tok *store.Token, key store.Key) error {
+	var expires, grant string
+	if raw := r.RawQuery(); raw != "" {
+		q, _ := url.ParseQuery(raw) // as url.URL.Query: malformed pairs are left out
+		expires, grant = q.Get("expires"), q.Get("grant")
+	}
+	a, v, err := h.svc.Archive(r.Context(), tok, key, expires, grant)
 	if err != nil {
 		return err
 	}
-	defer a.Close()
-	if r.Method == http.MethodGet {
+	resp.closer = a
+	if r.Method() == http.MethodGet {
 		h.metrics.archives.Inc()
 	}
-	w.Header().Set("Content-Type", "application/gzip")
-	w.Header().Set("ETag", `"`+v.SHA256+`"`)
-	w.Header().Set("Cache-Control", "private, max-age=31536000, immutable")
-	if _, ok := a.(*os.File); !ok {
-		// An archive in memory goes out with the headers in one write; through
-		// ReadFrom, net/http would write the first 512 bytes, flush, then write
-		// the rest.
-		w = writeOnly{w}
+	// Canonical keys, as Header.Set would store them; the constant values
+	// are shared slices.
+	resp.Header["Content-Type"] = gzipType
+	resp.Header["Etag"] = []string{`"` + v.SHA256 + `"`}
+	resp.Header["Cache-Control"] = immutable
+	if wholeArchive(r) {
+		return serveWhole(resp, r, a, v.PublishedAt)
 	}
-	http.ServeContent(w, r, "", v.PublishedAt, a)
+	hr := r.HTTP()
+	if strings.Contains(hr.Header.Get("Range"), ",") {
+		// Several ranges would be a multipart body that ServeContent writes
+		// from a goroutine it stops on return, before a server could stream
+		// it; a server may ignore Range (RFC 9110, 14.2), and tofu never asks
+		// for parts of an archive: the whole archive is the answer.
+		c := *hr
+		c.Header = hr.Header.Clone()
+		c.Header.Del("Range")
+		hr = &c
+	}
+	http.ServeContent(contentWriter{resp}, hr, "", v.PublishedAt, a)
+	if resp.over {
+		return errNotStreamed
+	}
+	return nil
+}
+
+var (
+	gzipType  = []string{"application/gzip"}
+	immutable = []string{"private, max-age=31536000, immutable"}
+	bytesUnit = []string{"bytes"}
+)
+
+// wholeArchive reports whether r asks for the whole archive without
+// conditions: no header that http.ServeContent would act on.
+func wholeArchive(r Request) bool {
+	for _, name := range [...]string{"Range", "If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since"} {
+		if r.Header(name) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// serveWhole answers 200 with the whole archive a and the headers
+// http.ServeContent gives that answer (Last-Modified, Accept-Ranges,
+// Content-Length), which TestWholeArchiveAsServeContent holds it to.
+func serveWhole(resp *Response, r Request, a store.Archive, modtime time.Time) error {
+	var body []byte
+	var size int64
+	if m, ok := a.(store.InMemory); ok {
+		body = m.Unread()
+		body = body[:len(body):len(body)] // nothing appends into the cache's bytes
+		size = int64(len(body))
+	} else {
+		n, err := a.Seek(0, io.SeekEnd)
+		if err != nil {
+			return fmt.Errorf("archive size: %w", err)
+		}
+		if _, err := a.Seek(0, io.SeekStart); err != nil {
+			return fmt.Errorf("archive size: %w", err)
+		}
+		size = n
+	}
+	if !modtime.IsZero() && !modtime.Equal(time.Unix(0, 0)) {
+		resp.Header["Last-Modified"] = []string{modtime.UTC().Format(http.TimeFormat)}
+	}
+	resp.Header["Accept-Ranges"] = bytesUnit
+	resp.Header["Content-Length"] = []string{strconv.FormatInt(size, 10)}
+	resp.Status = http.StatusOK
+	if r.Method() == http.MethodHead {
+		return nil
+	}
+	if body != nil {
+		resp.Body = body
+	} else {
+		resp.Stream, resp.Size = &io.LimitedReader{R: a, N: size}, size
+	}
 	return nil
 }
 
@@ -327,21 +396,38 @@ type errorBody struct {
 	Errors []string `json:"errors"`
 }
 
+// wwwAuthenticate is the challenge of a 401 answer.
+const wwwAuthenticate = `Bearer realm="plat registry"`
+
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status, body := h.failure(r.Context(), r.Method, r.URL.Path, err)
+	if errors.Is(err, ErrUnauthorized) {
+		w.Header().Set("WWW-Authenticate", wwwAuthenticate)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+// failure returns the status and the JSON body of the registry's answer to
+// err, logging server-side errors; both fail and the hot routes' respond use it.
+func (h *Handler) failure(ctx context.Context, method, path string, err error) (int, []byte) {
 	status := statusOf(err)
 	msg := err.Error()
 	if status == http.StatusInternalServerError {
-		h.log.LogAttrs(r.Context(), slog.LevelError, "request failed",
-			slog.String("path", r.URL.Path), slog.String("err", err.Error()))
+		h.log.LogAttrs(ctx, slog.LevelError, "request failed",
+			slog.String("path", path), slog.String("err", err.Error()))
 		msg = "internal error"
 	}
-	if errors.Is(err, ErrUnauthorized) {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="plat registry"`)
-	}
 	if errors.Is(err, ErrMethod) {
-		msg = fmt.Sprintf("method %s not allowed on %s", r.Method, r.URL.Path)
+		msg = fmt.Sprintf("method %s not allowed on %s", method, path)
 	}
-	writeJSON(w, status, errorBody{Errors: []string{msg}})
+	b, err := json.Marshal(errorBody{Errors: []string{msg}})
+	if err != nil {
+		return http.StatusInternalServerError, []byte(`{"errors":["internal error"]}` + "\n")
+	}
+	return status, append(b, '\n')
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

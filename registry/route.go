@@ -89,10 +89,10 @@ func newRouter(h *Handler) *mux.Router {
 			rt.Methods(slices.Clone(methods)...)
 		}
 	}
-	route(routeVersions, "/v1/modules"+mod+"/versions"+slash, h.api(h.versions), readMethods...)
-	route(routeDownload, "/v1/modules"+ver+"/download"+slash, h.api(h.download), readMethods...)
-	route(routeDownloadLt, "/v1/modules"+mod+"/download"+slash, h.api(h.download), readMethods...)
-	route(routeArchive, "/v1/archives"+ver+".tar.gz"+slash, h.api(h.archive), readMethods...)
+	route(routeVersions, "/v1/modules"+mod+"/versions"+slash, h.api(h.apiResp(h.versions)), readMethods...)
+	route(routeDownload, "/v1/modules"+ver+"/download"+slash, h.api(h.apiResp(h.download)), readMethods...)
+	route(routeDownloadLt, "/v1/modules"+mod+"/download"+slash, h.api(h.apiResp(h.download)), readMethods...)
+	route(routeArchive, "/v1/archives"+ver+".tar.gz"+slash, h.api(h.apiResp(h.archive)), readMethods...)
 	route(routeDetails, "/v1/modules"+ver+slash, h.api(h.details), readMethods...)
 	route(routeLatest, "/v1/modules"+mod+slash, h.api(h.details), readMethods...)
 	route(routeSearch, "/v1/modules/search", h.api(h.search), readMethods...)

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"time"
 
 	"github.com/platdev/plat/catalog"
@@ -107,6 +108,10 @@ func (r *Registry) Serve(ctx context.Context, ln net.Listener, o Options) error 
 	<-done // download counts are written before the store closes
 	return err
 }
+
+// Handler returns the registry's net/http handler, the one Serve puts behind
+// fasthttp: tests serve it with net/http to compare the two.
+func (r *Registry) Handler() http.Handler { return r.h }
 
 // Close flushes the access log and closes the store.
 func (r *Registry) Close() error {

@@ -117,8 +117,11 @@ type Options struct {
 	Log               *slog.Logger
 }
 
-// Serve serves h on ln until ctx is cancelled, then stops accepting connections
-// and waits (up to ShutdownTimeout) for in-flight requests to finish.
+// Serve serves h on ln with fasthttp (fast.go) until ctx is cancelled, then
+// stops accepting connections and waits (up to ShutdownTimeout) for in-flight
+// requests to finish. A *registry.Handler's hot routes are answered natively,
+// every other request through h (adapt.go). Request contexts are not
+// cancelled by the shutdown: in-flight requests finish.
 func Serve(ctx context.Context, ln net.Listener, h http.Handler, o Options) error {
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
@@ -130,19 +133,10 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, o Options) erro
 	def(&o.WriteTimeout, 5*time.Minute)
 	def(&o.IdleTimeout, 2*time.Minute)
 	def(&o.ShutdownTimeout, 30*time.Second)
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
 	lg := o.Log
-	if lg == nil {
-		lg = slog.New(slog.DiscardHandler)
-	}
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: o.ReadHeaderTimeout,
-		ReadTimeout:       o.ReadTimeout,
-		WriteTimeout:      o.WriteTimeout,
-		IdleTimeout:       o.IdleTimeout,
-		ErrorLog:          slog.NewLogLogger(lg.Handler(), slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-	}
 	if (o.TLSCert == "") != (o.TLSKey == "") {
 		return errors.New("TLS needs both a certificate and a key")
 	}
@@ -151,9 +145,10 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, o Options) erro
 		if err != nil {
 			return fmt.Errorf("load TLS certificate: %w", err)
 		}
-		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-		ln = tls.NewListener(ln, srv.TLSConfig)
+		// HTTP/1.1 only: fasthttp speaks no HTTP/2, and offers none in ALPN.
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"http/1.1"}})
 	}
+	srv := newServer(ctx, h, o)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -164,8 +159,8 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, o Options) erro
 	lg.Info("shutting down", "drain_timeout", o.ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), o.ShutdownTimeout)
 	defer cancel()
-	err := srv.Shutdown(sctx)
-	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
+	err := srv.ShutdownWithContext(sctx)
+	if serr := <-errc; serr != nil && err == nil {
 		err = serr
 	}
 	return err

@@ -114,6 +114,14 @@ type Archive interface {
 	io.ReadSeekCloser
 }
 
+// InMemory is implemented by an Archive whose bytes are in memory (the
+// archive cache): Unread returns those not yet read, without copying. They
+// are shared: the caller must not modify them. A server writes them with
+// the answer's headers instead of copying them through a reader.
+type InMemory interface {
+	Unread() []byte
+}
+
 // Store keeps module versions, their archives, tokens and the signing key.
 // Implementations are safe for concurrent use. A version is either wholly present
 // (metadata row and archive) or absent.

@@ -51,7 +51,7 @@ func (c *Cache) Put(ctx context.Context, key string, data []byte) error {
 // keeping it when it is small enough.
 func (c *Cache) Open(ctx context.Context, key string) (store.Archive, error) {
 	if data, ok := c.c.GetIfPresent(key); ok {
-		return memArchive{bytes.NewReader(data)}, nil
+		return newMemArchive(data), nil
 	}
 	a, err := c.inner.Open(ctx, key)
 	if err != nil {
@@ -74,7 +74,7 @@ func (c *Cache) Open(ctx context.Context, key string) (store.Archive, error) {
 		return nil, fmt.Errorf("archive %s: %w", key, err)
 	}
 	c.c.Set(key, data)
-	return memArchive{bytes.NewReader(data)}, nil
+	return newMemArchive(data), nil
 }
 
 // Delete removes key from inner and from the cache.
@@ -99,6 +99,17 @@ func (c *Cache) Cached(key string) bool {
 // WeightedSize is the number of bytes the cache holds, keys included.
 func (c *Cache) WeightedSize() uint64 { return c.c.WeightedSize() }
 
-type memArchive struct{ *bytes.Reader }
+// memArchive is a cached archive: a reader over the cache's own bytes.
+type memArchive struct {
+	*bytes.Reader
+	data []byte
+}
+
+func newMemArchive(data []byte) memArchive { return memArchive{bytes.NewReader(data), data} }
 
 func (memArchive) Close() error { return nil }
+
+// Unread implements store.InMemory.
+func (a memArchive) Unread() []byte { return a.data[len(a.data)-a.Len():] }
+
+var _ store.InMemory = memArchive{}

@@ -144,3 +144,52 @@ func TestNewCacheRejectsNonPositive(t *testing.T) {
 		t.Fatal("NewCache(0) succeeded")
 	}
 }
+
+// TestCacheInMemory: a cached archive offers its unread bytes (store.InMemory)
+// from wherever it was read or sought to, and an archive read from storage
+// does not claim to be in memory.
+func TestCacheInMemory(t *testing.T) {
+	ctx := context.Background()
+	_, c := newCache(t, 8<<10)
+	data := []byte("0123456789")
+	if err := c.Put(ctx, "m/a.tar.gz", data); err != nil {
+		t.Fatal(err)
+	}
+	first, err := c.Open(ctx, "m/a.tar.gz") // fills the cache
+	if err != nil {
+		t.Fatal(err)
+	}
+	first.Close()
+	a, err := c.Open(ctx, "m/a.tar.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	m, ok := a.(store.InMemory)
+	if !ok {
+		t.Fatalf("a cached archive (%T) is not store.InMemory", a)
+	}
+	if got := m.Unread(); string(got) != "0123456789" {
+		t.Errorf("Unread before reading: %q", got)
+	}
+	if _, err := a.Seek(4, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Unread(); string(got) != "456789" {
+		t.Errorf("Unread after seeking to 4: %q", got)
+	}
+	io.ReadFull(a, make([]byte, 2))
+	if got := m.Unread(); string(got) != "6789" {
+		t.Errorf("Unread after reading 2 more: %q", got)
+	}
+	files, _ := newCache(t, 8<<10)
+	files.Put(ctx, "m/b.tar.gz", data)
+	b, err := files.Open(ctx, "m/b.tar.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if _, ok := b.(store.InMemory); ok {
+		t.Errorf("an archive read from a file (%T) claims to be in memory", b)
+	}
+}
