@@ -65,6 +65,11 @@ const (
 type Source struct {
 	Name string
 	Data []byte
+	// Root, when not nil, is Data as LoadStack(Name, Data) returned it without
+	// diagnostics, so that a caller that read the stack already (plat diff,
+	// compiling one stack twice) does not have it parsed again. Compile only
+	// reads it.
+	Root *Node
 }
 
 // Input is what Compile compiles.
@@ -85,8 +90,9 @@ type Input struct {
 	// render is still reported. Crossplane files are still produced, since
 	// checks against CRDs read them.
 	Validate bool
-	// Digests leaves out the text of Terraform files: each such File's Data is
-	// a SHA-256 digest of the document it would encode, so that two renders
+	// Digests leaves out the text of Terraform files and of the render record:
+	// each such File's Data is a SHA-256 digest of the document it would
+	// encode, so that two renders
 	// can be compared without encoding either (plat diff without --diff).
 	// Equal digests mean equal files, in either syntax. Everything that would
 	// stop a render is still reported.
@@ -187,7 +193,7 @@ func (c *Compiler) compileOne(ctx context.Context, in Input, src Source) compile
 		reg = *in.Registry
 	}
 	sc := &stackCompiler{c: c, file: src.Name, now: in.Now, waiverWarning: in.WaiverWarning, reg: reg, format: in.Format, validate: in.Validate, digests: in.Digests, wantCost: in.Cost}
-	x := compiled{file: src.Name, st: sc.compile(src.Data), namePos: sc.namePos}
+	x := compiled{file: src.Name, st: sc.compile(src), namePos: sc.namePos}
 	x.diags = sc.diags
 	if in.Cost {
 		x.cost = sc.cost

@@ -2,6 +2,7 @@ package compiler_test
 
 import (
 	"context"
+	"reflect"
 	"testing"
 
 	"github.com/platdev/plat/compiler"
@@ -121,6 +122,39 @@ func TestDigestsCompareAsFiles(t *testing.T) {
 		}
 		if differ == 0 {
 			t.Fatal("no variant changed a file")
+		}
+	}
+}
+
+// TestSourceRootSameResult: a stack handed over as loaded (Source.Root)
+// compiles to the same files and diagnostics as its bytes, for every example
+// and both formats, and the loaded stack can be compiled again.
+func TestSourceRootSameResult(t *testing.T) {
+	c := newCompiler(t)
+	for _, f := range []compiler.Format{compiler.FormatHCL, compiler.FormatJSON} {
+		for _, src := range examples(t) {
+			root, ds := compiler.LoadStack(src.Name, src.Data)
+			if len(ds) > 0 {
+				t.Fatalf("%s: %v", src.Name, ds)
+			}
+			want, wantDiags := c.Compile(context.Background(), compiler.Input{Stacks: []compiler.Source{src}, Now: now, Format: f})
+			loaded := src
+			loaded.Root = root
+			for range 2 {
+				got, gotDiags := c.Compile(context.Background(), compiler.Input{Stacks: []compiler.Source{loaded}, Now: now, Format: f})
+				if !reflect.DeepEqual(gotDiags, wantDiags) {
+					t.Errorf("%s: diagnostics from Root\n%s\nfrom the bytes\n%s", src.Name, gotDiags, wantDiags)
+				}
+				gf, wf := got.Files(), want.Files()
+				if len(gf) != len(wf) || len(wf) == 0 {
+					t.Fatalf("%s: %d files from Root, %d from the bytes", src.Name, len(gf), len(wf))
+				}
+				for i := range wf {
+					if gf[i].Path != wf[i].Path || string(gf[i].Data) != string(wf[i].Data) {
+						t.Errorf("%s: %s differs from Root", src.Name, wf[i].Path)
+					}
+				}
+			}
 		}
 	}
 }

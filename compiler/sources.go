@@ -444,7 +444,11 @@ func (s *stackCompiler) sourcesFile(m stackMeta, waivers *Node, rs []*resource) 
 			rec.Resources = append(rec.Resources, *r.record)
 		}
 	}
-	data, err := record.Encode(rec)
+	encode := record.Encode
+	if s.digests {
+		encode = record.Digest
+	}
+	data, err := encode(rec)
 	if err != nil {
 		return File{}, fmt.Errorf("render record: %w", err)
 	}

@@ -72,12 +72,15 @@ func (s *stackCompiler) add(p Pos, sev Severity, id, resource, msg, hint string)
 	s.diags = append(s.diags, Diagnostic{File: s.file, Line: p.Line, Col: p.Col, Severity: sev, ID: id, Message: msg, Hint: hint, Resource: resource})
 }
 
-func (s *stackCompiler) compile(src []byte) *Stack {
+func (s *stackCompiler) compile(src Source) *Stack {
 	c := s.c
-	root, ds := LoadStack(s.file, src)
-	if len(ds) > 0 {
-		s.diags = ds
-		return nil
+	root := src.Root
+	if root == nil {
+		var ds Diagnostics
+		if root, ds = LoadStack(s.file, src.Data); len(ds) > 0 {
+			s.diags = ds
+			return nil
+		}
 	}
 	if c.envelope == nil {
 		c.envelope = newCheckMemo()

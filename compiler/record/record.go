@@ -8,6 +8,7 @@ package record
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -158,6 +159,19 @@ func Encode(r *Record) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// Digest returns a SHA-256 digest of r's encoding: equal digests mean equal
+// Encode output, without the indentation's cost (plat diff compares renders
+// by digest).
+func Digest(r *Record) ([]byte, error) {
+	h := sha256.New()
+	enc := json.NewEncoder(h)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(r); err != nil {
+		return nil, err
+	}
+	return h.Sum(nil), nil
 }
 
 // ErrNoRecord means a stack directory has no render record (rendered by an

@@ -207,7 +207,7 @@ func diffStack(ctx context.Context, cs compilers, fps *fingerprints, path string
 	if err != nil {
 		return broken(err)
 	}
-	root, _ := compiler.LoadStack(name, data)
+	root, loadDiags := compiler.LoadStack(name, data)
 	d := declare(root)
 	sd.Name = d.name
 	baseCat, err := resolve(path)
@@ -224,6 +224,9 @@ func diffStack(ctx context.Context, cs compilers, fps *fingerprints, path string
 		return broken(fmt.Errorf("new %w", err))
 	}
 	src := compiler.Source{Name: name, Data: data}
+	if len(loadDiags) == 0 {
+		src.Root = root // both compiles read the stack as loaded here
+	}
 	before := compileSide(ctx, bc, src, d, o, now)
 	after := before
 	if o.compileBoth || !sameFor(fps.of(baseCat), fps.of(o.New), d.resources) {

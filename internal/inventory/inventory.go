@@ -164,7 +164,7 @@ func buildStack(ctx context.Context, cs compilers, path string, resolve Resolver
 		st.Errors = errorTexts(ds)
 		return st
 	}
-	in := compiler.Input{Stacks: []compiler.Source{{Name: name, Data: data}}, Now: now, Registry: o.Registry}
+	in := compiler.Input{Stacks: []compiler.Source{{Name: name, Data: data, Root: root}}, Now: now, Registry: o.Registry}
 	if d.name != "" && renderedJSON(o.Out, d.name) {
 		in.Format = compiler.FormatJSON
 	}
