@@ -5,10 +5,13 @@
 // in DIR/.plat-render-*/new/ as each stack comes, so that nothing holds them
 // all in memory, writes a journal naming the stacks, then swaps each DIR/<stack>/ by two renames, setting the previous
 // folder aside in the staging folder's old/. On any failure the swaps done so
-// far are undone. A run killed mid-swap leaves its staging folder and journal
-// behind; the next Write into DIR (holding DIR's lock, so the folder is known
-// to be dead) rolls that swap back before doing anything else, and removes
-// staging folders of runs killed before their swap began.
+// far are undone. A render holds a lock on its own staging folder for its
+// whole life, and DIR's lock only while it creates that folder and while it
+// swaps, so that renders into one DIR stage side by side and take turns only
+// to swap. A run killed mid-swap leaves its staging folder and journal behind;
+// the next Write into DIR (holding DIR's lock, and finding that folder's lock
+// free, so the run is known to be dead) rolls that swap back before swapping
+// its own, and removes staging folders of runs killed before their swap began.
 //
 // Write replaces only directories plat generated: every file in them carries
 // the generated-file header (Options.Generated decides), apart from the entries
@@ -128,23 +131,26 @@ func Write(out string, dirs []Dir, opt Options) error {
 // writes one stack directory's files into the staging folder at a time (so the
 // caller need not hold every stack's files until the end), and Commit swaps
 // them all in, all or none. Abort, or any error, leaves every stack directory
-// as it was. A Render holds out's lock from Begin until Commit or Abort. A
-// process killed before Commit leaves a staging folder without a journal,
-// which the next Write or Recover into out removes.
+// as it was. A Render holds its staging folder's lock from Begin until Commit
+// or Abort, and out's lock only in Begin and for Commit's swap: other renders
+// into out may stage meanwhile. A process killed before Commit leaves a
+// staging folder without a journal, which the next Write or Recover into out
+// removes.
 type Render struct {
-	out    string
-	opt    Options
-	stage  string
-	names  []string
-	seen   map[string]bool
-	unlock func()
-	made   string // the topmost folder of out that Begin created, "" if none
-	over   bool
+	out     string
+	opt     Options
+	stage   string
+	names   []string
+	seen    map[string]bool
+	unstage func() // releases the staging folder's lock
+	made    string // the topmost folder of out that Begin created, "" if none
+	over    bool
 }
 
-// Begin starts a render into out: it creates out if need be, takes its lock,
-// and creates an empty staging folder in it (exclusively, mode 0700, on out's
-// filesystem so that Commit only renames).
+// Begin starts a render into out: it creates out if need be and, holding
+// out's lock, creates an empty staging folder in it (exclusively, mode 0700,
+// on out's filesystem so that Commit only renames) and locks that folder, so
+// that no other render's recovery takes it for a dead run's.
 func Begin(out string, opt Options) (*Render, error) {
 	made := firstMissing(out)
 	if err := os.MkdirAll(out, 0o755); err != nil {
@@ -156,13 +162,19 @@ func Begin(out string, opt Options) (*Render, error) {
 		r.removeMade()
 		return nil, fmt.Errorf("lock %s: %w", out, err)
 	}
-	r.unlock = unlock
+	defer unlock()
 	stage, err := os.MkdirTemp(out, stagePrefix)
 	if err != nil {
-		r.release()
+		r.removeMade()
 		return nil, err
 	}
-	r.stage = stage
+	unstage, err := lock(stage)
+	if err != nil {
+		os.Remove(stage)
+		r.removeMade()
+		return nil, fmt.Errorf("lock %s: %w", stage, err)
+	}
+	r.stage, r.unstage = stage, unstage
 	return r, nil
 }
 
@@ -209,14 +221,7 @@ func (r *Render) Abort() {
 	}
 	r.over = true
 	os.RemoveAll(r.stage)
-	r.release()
-}
-
-// release unlocks out, then removes what Begin created of it if it is empty
-// again; the lock goes first since it holds out open.
-func (r *Render) release() {
-	r.over = true
-	r.unlock()
+	r.unstage()
 	r.removeMade()
 }
 
@@ -242,14 +247,19 @@ func (r *Render) Commit() error {
 	}
 	// Cleanup is explicit rather than deferred, so that a run stopped between
 	// two steps leaves what a killed process would (see the tests); only the
-	// lock is released, as the kernel does for a dead process.
+	// locks are released, as the kernel does for a dead process.
 	r.over = true
-	defer r.unlock()
+	defer r.unstage()
 	out, stage, names := r.out, r.stage, r.names
 	fail := func(err error) error {
 		os.RemoveAll(stage)
 		return err
 	}
+	unlock, err := lock(out)
+	if err != nil {
+		return fail(fmt.Errorf("lock %s: %w", out, err))
+	}
+	defer unlock()
 	if err := recoverLocked(out, r.opt.Recovered, stage); err != nil {
 		return fail(err)
 	}

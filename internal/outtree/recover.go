@@ -27,8 +27,29 @@ func Recover(out string) ([]string, error) {
 	return restored, err
 }
 
-// Pending lists the staging folders in out that interrupted renders left.
+// Pending lists the staging folders in out that interrupted renders left:
+// those of renders still running (their folder is locked) are not listed.
 func Pending(out string) ([]string, error) {
+	stages, err := staging(out)
+	if err != nil {
+		return nil, err
+	}
+	var ps []string
+	for _, stage := range stages {
+		unlock, dead, err := lockDead(stage)
+		if err != nil {
+			return nil, err
+		}
+		if dead {
+			unlock()
+			ps = append(ps, stage)
+		}
+	}
+	return ps, nil
+}
+
+// staging lists every staging folder in out, live or not.
+func staging(out string) ([]string, error) {
 	entries, err := os.ReadDir(out)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -45,11 +66,33 @@ func Pending(out string) ([]string, error) {
 	return ps, nil
 }
 
-// recoverLocked is Recover for a caller that holds out's lock: every staging
-// folder then belongs to a run that is no longer running, apart from own, the
-// caller's.
+// lockDead takes the lock of a staging folder whose render is dead, and
+// reports dead false, holding nothing, when a live render holds it. An entry
+// that is not a folder (no render makes one) is dead, with nothing to lock.
+func lockDead(stage string) (unlock func(), dead bool, err error) {
+	fi, err := os.Lstat(stage)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, nil // finished meanwhile
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	if !fi.IsDir() {
+		return func() {}, true, nil
+	}
+	unlock, ok, err := tryLock(stage)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, nil
+	}
+	return unlock, ok, err
+}
+
+// recoverLocked is Recover for a caller that holds out's lock: a staging
+// folder whose own lock is free then belongs to a run that is no longer
+// running; own, the caller's, and those of live renders still staging are
+// left alone.
 func recoverLocked(out string, recovered func(string), own string) error {
-	stages, err := Pending(out)
+	stages, err := staging(out)
 	if err != nil {
 		return err
 	}
@@ -57,20 +100,34 @@ func recoverLocked(out string, recovered func(string), own string) error {
 		if stage == own {
 			continue
 		}
-		fi, err := os.Lstat(stage)
+		unlock, dead, err := lockDead(stage)
 		if err != nil {
 			return err
 		}
-		if fi.IsDir() {
-			if err := recoverStage(out, stage, recovered); err != nil {
-				return fmt.Errorf("recover the interrupted render %s: %w", filepath.ToSlash(stage), err)
-			}
+		if !dead {
+			continue
 		}
-		if err := os.RemoveAll(stage); err != nil {
+		err = recoverDead(out, stage, recovered)
+		unlock()
+		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// recoverDead rolls back and removes the staging folder of a dead render.
+func recoverDead(out, stage string, recovered func(string)) error {
+	fi, err := os.Lstat(stage)
+	if err != nil {
+		return err
+	}
+	if fi.IsDir() {
+		if err := recoverStage(out, stage, recovered); err != nil {
+			return fmt.Errorf("recover the interrupted render %s: %w", filepath.ToSlash(stage), err)
+		}
+	}
+	return os.RemoveAll(stage)
 }
 
 func recoverStage(out, stage string, recovered func(string)) error {

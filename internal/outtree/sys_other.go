@@ -10,4 +10,6 @@ func isLoop(error) bool { return false }
 
 func lock(string) (func(), error) { return func() {}, nil }
 
+func tryLock(string) (func(), bool, error) { return func() {}, true, nil }
+
 func syncDir(string) {}
