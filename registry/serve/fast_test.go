@@ -1,16 +1,16 @@
 package serve_test
 
 import (
-	"archive/tar"
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/platdev/plat/registry"
+	"github.com/platdev/plat/registry/archive"
 	"github.com/platdev/plat/registry/auth"
 	"github.com/platdev/plat/registry/serve"
 	"github.com/platdev/plat/registry/store"
@@ -151,18 +152,20 @@ var grantRE = regexp.MustCompile(`expires=[0-9]+&grant=[0-9A-Za-z_-]+`)
 
 func grantFree(s string) string { return grantRE.ReplaceAllString(s, "expires=E&grant=G") }
 
+// tgz packs files as plat module publish would (archive.Pack).
 func tgz(t *testing.T, files map[string]string) string {
 	t.Helper()
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(zw)
+	dir := t.TempDir()
 	for name, body := range files {
-		tw.WriteHeader(&tar.Header{Name: name, Typeflag: tar.TypeReg, Size: int64(len(body)), Mode: 0o644})
-		tw.Write([]byte(body))
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
-	tw.Close()
-	zw.Close()
-	return buf.String()
+	b, err := archive.Pack(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 // TestFastMatchesNetHTTP sends a table of requests, the hot routes above all
