@@ -58,6 +58,14 @@ func (l *jwksLimiter) RoundTrip(req *http.Request) (*http.Response, error) {
 	return l.answer(req), nil
 }
 
+// due reports whether the next fetch of the key set goes to the issuer: none
+// is kept, or the interval has passed since it was fetched.
+func (l *jwksLimiter) due() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.body == nil || l.now().Sub(l.last) >= l.interval
+}
+
 // answer is the kept response, new for each caller.
 func (l *jwksLimiter) answer(req *http.Request) *http.Response {
 	return &http.Response{
@@ -74,13 +82,14 @@ func (l *jwksLimiter) answer(req *http.Request) *http.Response {
 }
 
 // limitedClient returns a copy of c whose fetches of the key set at url go
-// through a jwksLimiter.
-func limitedClient(c *http.Client, url string, interval time.Duration, now func() time.Time) *http.Client {
+// through a jwksLimiter, and the limiter.
+func limitedClient(c *http.Client, url string, interval time.Duration, now func() time.Time) (*http.Client, *jwksLimiter) {
 	base := c.Transport
 	if base == nil {
 		base = http.DefaultTransport
 	}
 	cc := *c
-	cc.Transport = &jwksLimiter{base: base, url: url, interval: interval, now: now}
-	return &cc
+	lim := &jwksLimiter{base: base, url: url, interval: interval, now: now}
+	cc.Transport = lim
+	return &cc, lim
 }

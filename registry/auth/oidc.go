@@ -396,11 +396,12 @@ func (s *issuerState) get(ctx context.Context, v *OIDC) (*oidc.IDTokenVerifier, 
 			}
 			// The key set outlives the request: its context only carries the client.
 			client := v.client
+			var lim *jwksLimiter
 			if v.keysEvery > 0 {
-				client = limitedClient(v.client, meta.JWKS, v.keysEvery, v.now)
+				client, lim = limitedClient(v.client, meta.JWKS, v.keysEvery, v.now)
 			}
 			keys := oidc.NewRemoteKeySet(oidc.ClientContext(context.Background(), client), meta.JWKS)
-			s.verifier = oidc.NewVerifier(s.cfg.URL, recordingKeySet{keys}, &oidc.Config{
+			s.verifier = oidc.NewVerifier(s.cfg.URL, recordingKeySet{keys, lim}, &oidc.Config{
 				ClientID: s.cfg.Audience, SupportedSigningAlgs: algs, Now: v.now,
 			})
 			s.failErr = nil
@@ -422,10 +423,28 @@ type sigRecordKey struct{}
 
 // recordingKeySet is a key set that records, in the sigRecord of the
 // context, whether it was asked and what it answered.
-type recordingKeySet struct{ oidc.KeySet }
+type recordingKeySet struct {
+	oidc.KeySet
+	lim *jwksLimiter // nil without a fetch limit
+}
+
+// staleRetries bounds how often a token is checked again after sharing a key
+// set fetch that had already finished (VerifySignature).
+const staleRetries = 5
 
 func (k recordingKeySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error) {
 	payload, err := k.KeySet.VerifySignature(ctx, jwt)
+	// go-oidc's RemoteKeySet tells the callers of a fetch that it is done
+	// before it lets a new fetch start, so a token that names a key not yet
+	// held and arrives just then is checked against that finished fetch's
+	// keys: a rotated key would be refused although the interval has passed.
+	// When the limiter says a fetch would still go to the issuer, this token
+	// caused none: check it again, after a moment. A token that did cause a
+	// fetch, or could not (the issuer is down), is not checked again.
+	for i := 0; err != nil && k.lim != nil && i < staleRetries && !strings.HasPrefix(err.Error(), "fetching keys") && k.lim.due(); i++ {
+		time.Sleep(time.Millisecond << i)
+		payload, err = k.KeySet.VerifySignature(ctx, jwt)
+	}
 	if rec, ok := ctx.Value(sigRecordKey{}).(*sigRecord); ok {
 		rec.called, rec.err = true, err
 	}
