@@ -299,10 +299,8 @@ func wholeArchive(r Request) bool {
 func serveWhole(resp *Response, r Request, a store.Archive, modtime time.Time) error {
 	var body []byte
 	var size int64
-	if m, ok := a.(store.InMemory); ok {
-		body = m.Unread()
-		body = body[:len(body):len(body)] // nothing appends into the cache's bytes
-		size = int64(len(body))
+	if b, ok := inMemory(a, -1); ok {
+		body, size = b, int64(len(b))
 	} else {
 		n, err := a.Seek(0, io.SeekEnd)
 		if err != nil {

@@ -171,9 +171,10 @@ func (resp *Response) write(w http.ResponseWriter) {
 	switch {
 	case resp.Stream != nil:
 		if lr, ok := resp.Stream.(*io.LimitedReader); !ok || !isFile(lr.R) {
-			// An archive in memory goes out with the headers in one write;
-			// through ReadFrom, net/http would write the first 512 bytes,
-			// flush, then write the rest. A file keeps ReadFrom (sendfile).
+			// An archive from a bucket goes out through Write: through
+			// ReadFrom, net/http would write the first 512 bytes, flush,
+			// then write the rest. A file keeps ReadFrom (sendfile). (An
+			// archive in memory is Body, not Stream.)
 			w = writeOnly{w}
 		}
 		io.Copy(w, resp.Stream)
@@ -251,16 +252,32 @@ func (w contentWriter) ReadFrom(src io.Reader) (int64, error) {
 		return 0, errNotStreamed
 	}
 	if lr, ok := src.(*io.LimitedReader); ok && lr.N == n {
-		if m, ok := lr.R.(store.InMemory); ok {
-			if b := m.Unread(); int64(len(b)) >= n {
-				// A cached archive is the body as it is: it goes out with
-				// the headers in one write. Its capacity is cut to n so
-				// that nothing appends into the cache's bytes.
-				w.resp.Body = b[:n:n]
-				return 0, nil
-			}
+		if b, ok := inMemory(lr.R, n); ok {
+			// A cached archive is the body as it is: it goes out with the
+			// headers in one write.
+			w.resp.Body = b
+			return 0, nil
 		}
 	}
 	w.resp.Stream, w.resp.Size = src, n
 	return 0, nil
+}
+
+// inMemory returns the next n bytes of r, without copying them, when r is an
+// archive in memory (store.InMemory) with that many unread; n < 0 is all that
+// is unread. The slice's capacity is cut to its length, so that nothing
+// appends into the cache's bytes.
+func inMemory(r io.Reader, n int64) ([]byte, bool) {
+	m, ok := r.(store.InMemory)
+	if !ok {
+		return nil, false
+	}
+	b := m.Unread()
+	if n < 0 {
+		n = int64(len(b))
+	}
+	if int64(len(b)) < n {
+		return nil, false
+	}
+	return b[:n:n], true
 }

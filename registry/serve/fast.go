@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -210,24 +211,14 @@ func (r *fastRequest) Method() string           { return b2s(r.ctx.Method()) }
 // Path is the target up to '?': serve sends only plain paths here (plainPath),
 // which are their own decoded form.
 func (r *fastRequest) Path() string {
-	uri := r.ctx.Request.Header.RequestURI()
-	for i, c := range uri {
-		if c == '?' {
-			return b2s(uri[:i])
-		}
-	}
-	return b2s(uri)
+	path, _, _ := bytes.Cut(r.ctx.Request.Header.RequestURI(), []byte{'?'})
+	return b2s(path)
 }
 
 // RawQuery is the target after '?'.
 func (r *fastRequest) RawQuery() string {
-	uri := r.ctx.Request.Header.RequestURI()
-	for i, c := range uri {
-		if c == '?' {
-			return b2s(uri[i+1:])
-		}
-	}
-	return ""
+	_, query, _ := bytes.Cut(r.ctx.Request.Header.RequestURI(), []byte{'?'})
+	return b2s(query)
 }
 
 func (r *fastRequest) Header(name string) string { return b2s(r.ctx.Request.Header.Peek(name)) }
