@@ -13,7 +13,6 @@ import (
 	"sync"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/platdev/plat/drift"
 )
@@ -380,9 +379,6 @@ func TestRenderAbortLeavesTreeAsItWas(t *testing.T) {
 	} else if fi, err := os.Stat(p[0]); err != nil || fi.Mode().Perm() != 0o700 {
 		t.Errorf("staging folder mode: %v %v, want 0700", fi.Mode(), err)
 	}
-	if p, _ := Pending(out); len(p) != 0 {
-		t.Errorf("a live render's staging folder is listed as left by an interrupted one: %v", p)
-	}
 	if err := r.Add(render("v2", "a")[0]); err == nil {
 		t.Error("adding a twice: no error")
 	}
@@ -431,44 +427,5 @@ func TestRenderCommitRecoversOthersOnly(t *testing.T) {
 	got := tree(t, out)
 	if got["a/main.tf"] != hdr+"a v2\n" || got["b/main.tf"] != hdr+"b v2\n" || got["c/main.tf"] != hdr+"c v1\n" || got["a/.terraform.lock.hcl"] != "# lock" {
 		t.Errorf("after Commit: %v", got)
-	}
-}
-
-// TestRendersStageSideBySide: a second render into the same folder runs
-// whole, staging and swapping, while a first is still staging: it neither
-// waits for the first nor takes the first's staging folder for a dead run's.
-// The first then commits, and both renders' stacks are in place.
-func TestRendersStageSideBySide(t *testing.T) {
-	if runtime.GOOS == "windows" {
-		t.Skip("no flock: renders into one folder are not kept apart (documented)")
-	}
-	out, _ := setup(t)
-	first, err := Begin(out, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := first.Add(render("v2", "a")[0]); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- Write(out, render("v3", "b"), opts) }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("second render: %v", err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("the second render waited for the first to commit")
-	}
-	if p, _ := staging(out); len(p) != 1 {
-		t.Fatalf("after the second render: staging folders %v, want the first render's", p)
-	}
-	if err := first.Commit(); err != nil {
-		t.Fatalf("first render: %v", err)
-	}
-	noStaging(t, out)
-	got := tree(t, out)
-	if got["a/main.tf"] != hdr+"a v2\n" || got["b/main.tf"] != hdr+"b v3\n" || got["c/main.tf"] != hdr+"c v1\n" {
-		t.Errorf("after both renders: %v", got)
 	}
 }
