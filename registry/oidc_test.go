@@ -4,11 +4,11 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/platdev/plat/internal/oidctest"
+	"github.com/platdev/plat/internal/testtools"
 	"github.com/platdev/plat/registry"
 	"github.com/platdev/plat/registry/auth"
 )
@@ -42,7 +42,7 @@ func ciClaims(repo, ref string) oidctest.Claims {
 
 // newOIDCRegistry is a registry requiring read tokens that trusts a test
 // issuer beside its static tokens.
-func newOIDCRegistry(t testing.TB, logs *syncLog) (*testRegistry, *oidctest.Issuer) {
+func newOIDCRegistry(t testing.TB, logs *testtools.SyncBuffer) (*testRegistry, *oidctest.Issuer) {
 	t.Helper()
 	is := oidctest.New(t)
 	o := auth.OIDCOptions{}
@@ -53,28 +53,10 @@ func newOIDCRegistry(t testing.TB, logs *syncLog) (*testRegistry, *oidctest.Issu
 	return r, is
 }
 
-// syncLog is a log buffer safe for the server and the test.
-type syncLog struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *syncLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *syncLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestHTTPOIDC publishes and reads with ID tokens, next to static tokens, and
 // checks each refusal's status and that no answer or log echoes the token.
 func TestHTTPOIDC(t *testing.T) {
-	logs := &syncLog{}
+	logs := &testtools.SyncBuffer{}
 	r, is := newOIDCRegistry(t, logs)
 	pub := is.Sign(t, ciClaims("acme/infra", "refs/heads/main"))
 	read := is.Sign(t, ciClaims("acme/app", "refs/heads/main"))

@@ -68,7 +68,7 @@ func TestDriftWatchBinary(t *testing.T) {
 	if err := os.WriteFile(config, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var log syncBuffer
+	var log testtools.SyncBuffer
 	cmd := exec.Command(plat, "drift", "watch", "--config", config, "--tofu", tofu)
 	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = &log, &log
@@ -142,7 +142,7 @@ func TestDriftWatchBinary(t *testing.T) {
 	}
 }
 
-func waitUntil(t *testing.T, what string, log *syncBuffer, cond func() bool) {
+func waitUntil(t *testing.T, what string, log *testtools.SyncBuffer, cond func() bool) {
 	t.Helper()
 	for deadline := time.Now().Add(90 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if cond() {

@@ -14,12 +14,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/platdev/plat/internal/testtools"
 )
 
 // startBinaryServe starts the real plat binary (`plat` on PATH is this test
 // binary acting as plat) as `plat registry serve` on a loopback port with a new
 // --data directory, and returns its address and a publish token for acme.
-func startBinaryServe(t *testing.T) (plat, addr, tok string, cmd *exec.Cmd, log *syncBuffer) {
+func startBinaryServe(t *testing.T) (plat, addr, tok string, cmd *exec.Cmd, log *testtools.SyncBuffer) {
 	t.Helper()
 	plat, err := exec.LookPath("plat")
 	if err != nil {
@@ -31,7 +33,7 @@ func startBinaryServe(t *testing.T) (plat, addr, tok string, cmd *exec.Cmd, log 
 		t.Fatal(err)
 	}
 	tok = strings.TrimSpace(string(out))
-	log = &syncBuffer{}
+	log = &testtools.SyncBuffer{}
 	cmd = exec.Command(plat, "registry", "serve", "--listen", "127.0.0.1:0", "--data", data)
 	cmd.Stderr = log
 	if err := cmd.Start(); err != nil {

@@ -25,7 +25,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -45,28 +44,10 @@ func TestRegistryScripts(t *testing.T) {
 	testscript.Run(t, p)
 }
 
-// syncBuffer is a bytes.Buffer safe for a logger and a test reading it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // platRun runs one plat command line in-process with only the given environment.
 func platRun(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	var out, errb syncBuffer
+	var out, errb testtools.SyncBuffer
 	e := &cli.Env{
 		Stdin:  strings.NewReader(""),
 		Stdout: &out,
@@ -81,7 +62,7 @@ func platRun(t *testing.T, env map[string]string, args ...string) (code int, std
 // server is a `plat registry serve` running in-process.
 type server struct {
 	hostport string // 127.0.0.1:PORT
-	log      *syncBuffer
+	log      *testtools.SyncBuffer
 	cancel   context.CancelFunc
 	done     chan int
 }
@@ -93,7 +74,7 @@ var listenRE = regexp.MustCompile(`msg="plat registry listening" url=https?://([
 func startServe(t *testing.T, args ...string) *server {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &server{log: &syncBuffer{}, cancel: cancel, done: make(chan int, 1)}
+	s := &server{log: &testtools.SyncBuffer{}, cancel: cancel, done: make(chan int, 1)}
 	e := &cli.Env{
 		Stdin: strings.NewReader(""), Stdout: s.log, Stderr: s.log,
 		Getenv: func(string) string { return "" },
@@ -126,7 +107,7 @@ func startServe(t *testing.T, args ...string) *server {
 type binServer struct {
 	base string
 	cmd  *exec.Cmd
-	log  *syncBuffer
+	log  *testtools.SyncBuffer
 }
 
 // startServeBinary runs the real binary plat as `plat registry serve --listen
@@ -134,7 +115,7 @@ type binServer struct {
 // cleanup interrupts it.
 func startServeBinary(t *testing.T, plat, data string, args ...string) *binServer {
 	t.Helper()
-	s := &binServer{log: &syncBuffer{}}
+	s := &binServer{log: &testtools.SyncBuffer{}}
 	s.cmd = exec.Command(plat, append([]string{"registry", "serve", "--listen", "127.0.0.1:0", "--data", data}, args...)...)
 	s.cmd.Stderr = s.log
 	if err := s.cmd.Start(); err != nil {
@@ -683,8 +664,8 @@ func TestRegistryBinarySIGTERM(t *testing.T) {
 		t.Fatal(err)
 	}
 	tok := strings.TrimSpace(string(tokOut))
-	serve := func() (*exec.Cmd, *syncBuffer, string) {
-		var log syncBuffer
+	serve := func() (*exec.Cmd, *testtools.SyncBuffer, string) {
+		var log testtools.SyncBuffer
 		cmd := exec.Command(plat, "registry", "serve", "--listen", "127.0.0.1:0", "--data", data)
 		cmd.Stderr = &log
 		if err := cmd.Start(); err != nil {

@@ -9,6 +9,8 @@
 // naming the tool: "needs tofu (real tool); run without -short". The fast tier
 // then runs exactly the tests that need no real tool, offline and without root,
 // whatever this machine has installed. CI never passes -short.
+//
+// SyncBuffer is the log buffer the tests that start servers share.
 package testtools
 
 import (

@@ -1,7 +1,6 @@
 package auth_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -15,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/platdev/plat/internal/oidctest"
+	"github.com/platdev/plat/internal/testtools"
 	"github.com/platdev/plat/registry/auth"
 	"github.com/platdev/plat/registry/store"
 )
@@ -49,25 +49,8 @@ func testPolicy(t testing.TB, is *oidctest.Issuer) *auth.Policy {
 	return p
 }
 
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func newVerifier(t testing.TB, is *oidctest.Issuer) (*auth.OIDC, *syncBuf) {
-	logs := &syncBuf{}
+func newVerifier(t testing.TB, is *oidctest.Issuer) (*auth.OIDC, *testtools.SyncBuffer) {
+	logs := &testtools.SyncBuffer{}
 	v := auth.NewOIDC(testPolicy(t, is), auth.OIDCOptions{Log: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	return v, logs
 }

@@ -11,22 +11,22 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/platdev/plat/internal/testtools"
 	"github.com/platdev/plat/registry/serve"
 )
 
 // serveHandler serves h with serve.Serve (the fasthttp front and its
 // converter) and returns the base URL and what the server logged.
-func serveHandler(t *testing.T, h http.Handler) (string, *syncBuffer) {
+func serveHandler(t *testing.T, h http.Handler) (string, *testtools.SyncBuffer) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := new(syncBuffer)
+	logs := new(testtools.SyncBuffer)
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
@@ -39,23 +39,6 @@ func serveHandler(t *testing.T, h http.Handler) (string, *syncBuffer) {
 		}
 	})
 	return "http://" + ln.Addr().String(), logs
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 // chunk is 64 KiB of a recognisable pattern.
