@@ -18,42 +18,34 @@ func isLoop(err error) bool { return errors.Is(err, syscall.ELOOP) }
 // left in the output tree; the kernel releases it when the process dies, which
 // is what lets the next run treat any staging folder as abandoned.
 func lock(dir string) (func(), error) {
-	f, err := os.Open(dir)
-	if err != nil {
-		return nil, err
-	}
-	for {
-		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX)
-		if !errors.Is(err, syscall.EINTR) {
-			break
-		}
-	}
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	return func() { f.Close() }, nil
+	unlock, _, err := flock(dir, syscall.LOCK_EX)
+	return unlock, err
 }
 
 // tryLock takes an exclusive flock on dir without waiting: ok is false when
 // another open file holds one, that is, when a live render owns dir.
 func tryLock(dir string) (unlock func(), ok bool, err error) {
+	return flock(dir, syscall.LOCK_EX|syscall.LOCK_NB)
+}
+
+// flock opens dir and flocks it with how; ok is false, with no error, when
+// LOCK_NB found it held.
+func flock(dir string, how int) (unlock func(), ok bool, err error) {
 	f, err := os.Open(dir)
 	if err != nil {
 		return nil, false, err
 	}
 	for {
-		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		err = syscall.Flock(int(f.Fd()), how)
 		if !errors.Is(err, syscall.EINTR) {
 			break
 		}
 	}
-	if errors.Is(err, syscall.EWOULDBLOCK) {
-		f.Close()
-		return nil, false, nil
-	}
 	if err != nil {
 		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, false, nil
+		}
 		return nil, false, err
 	}
 	return func() { f.Close() }, true, nil
