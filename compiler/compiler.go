@@ -92,10 +92,9 @@ type Input struct {
 	Validate bool
 	// Digests leaves out the text of Terraform files and of the render record:
 	// each such File's Data is a SHA-256 digest of the document it would
-	// encode, so that two renders
-	// can be compared without encoding either (plat diff without --diff).
-	// Equal digests mean equal files, in either syntax. Everything that would
-	// stop a render is still reported.
+	// encode, so that two renders can be compared without encoding either
+	// (plat diff without --diff). Equal digests mean equal files, in either
+	// syntax. Everything that would stop a render is still reported.
 	Digests bool
 	// Cost estimates every stack's monthly cost into Result.Costs. Stacks a
 	// budget applies to are estimated anyway, for the org.budget guardrail.
