@@ -159,7 +159,7 @@ func (f *front) write(ctx *fasthttp.RequestCtx, r *fastRequest, resp *registry.R
 		// The body is the handler's (for versions, the cache's own bytes)
 		// and stays unchanged until it is written.
 		ctx.Response.SetBodyRaw(resp.Body)
-	case resp.Header.Get("Content-Length") != "":
+	default:
 		// A HEAD answer keeps the Content-Length of the body it leaves out.
 		if n, err := strconv.Atoi(resp.Header.Get("Content-Length")); err == nil {
 			h.SetContentLength(n)
